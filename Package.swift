@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Plugins export only `stl_plugin_entry`; the linker keeps every other symbol local.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/PluginAPI/stelltron-plugin.map"])
+]
+let pluginKit: Target.Dependency = .product(name: "StelltronPluginKit", package: "PluginAPI")
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+/// One dynamic library per domain plugin: `.build/<config>/libStelltron<Name>.so`.
+func plugin(_ name: String, folder: String) -> Target {
+    .target(name: "\(name)Plugin", dependencies: [pluginKit], path: folder,
+            swiftSettings: swift5, linkerSettings: pluginLinkerSettings)
+}
+
+let package = Package(
+    name: "Stelltron",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "stelltron", targets: ["StelltronCLI"]),
+        .library(name: "StelltronHost", targets: ["StelltronHost"]),
+        .library(name: "StelltronTesting", targets: ["StelltronTesting"]),
+        .library(name: "StelltronLedger", type: .dynamic, targets: ["LedgerPlugin"]),
+        .library(name: "StelltronMarket", type: .dynamic, targets: ["MarketPlugin"]),
+        .library(name: "StelltronIoT", type: .dynamic, targets: ["IoTPlugin"]),
+        .library(name: "StelltronDefi", type: .dynamic, targets: ["DefiPlugin"]),
+        .library(name: "StelltronDepin", type: .dynamic, targets: ["DepinPlugin"]),
+        // A plugin that exists only to exercise the host in tests (transactions, services, events).
+        .library(name: "StelltronFixtureProbe", type: .dynamic, targets: ["ProbeFixturePlugin"]),
+    ],
+    dependencies: [
+        .package(path: "Sources/PluginAPI"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        .target(
+            name: "StelltronHost",
+            dependencies: [
+                .product(name: "CStelltronPluginAPI", package: "PluginAPI"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CSodium", "CFFI",
+            ],
+            path: "Sources/Host",
+            swiftSettings: swift5
+        ),
+        .executableTarget(
+            name: "StelltronCLI",
+            dependencies: ["StelltronHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CLI",
+            swiftSettings: swift5
+        ),
+        .target(
+            name: "StelltronTesting",
+            dependencies: ["StelltronHost", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Sources/Testing",
+            swiftSettings: swift5
+        ),
+        plugin("Ledger", folder: "Plugins/ledger"),
+        plugin("Market", folder: "Plugins/market"),
+        plugin("IoT", folder: "Plugins/iot"),
+        plugin("Defi", folder: "Plugins/defi"),
+        plugin("Depin", folder: "Plugins/depin"),
+        plugin("ProbeFixture", folder: "Tests/Fixtures/ProbePlugin"),
+        .testTarget(
+            name: "StelltronTests",
+            dependencies: [
+                "StelltronHost", "StelltronTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/StelltronTests",
+            swiftSettings: swift5
+        ),
+    ]
+)

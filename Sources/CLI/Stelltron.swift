@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StelltronHost
+
+/// The `stelltron` command: a thin shell over the host library.
+@main
+struct Stelltron: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stelltron",
+        abstract: "The Stelltron energy-market host: serves HTTP and runs domain plugins.",
+        subcommands: [Serve.self, Plugins.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load the plugins of plugins.conf and serve HTTP.")
+
+    @Option(help: "Path of plugins.conf.")
+    var config = "plugins.conf"
+
+    @Option(help: "Port to listen on (env STELLTRON_PORT; default from plugins.conf, else 8080).")
+    var port: Int?
+
+    @Option(help: "SQLite file (env STELLTRON_DATABASE; default ./data/stelltron.sqlite).")
+    var database: String?
+
+    @Option(help: "Address to bind (default from plugins.conf, else 127.0.0.1).")
+    var bind: String?
+
+    func run() async throws {
+        var configuration = try loadConfiguration(config)
+        let environment = ProcessInfo.processInfo.environment
+        if let value = port ?? environment["STELLTRON_PORT"].flatMap(Int.init) { configuration.port = value }
+        if let value = database ?? environment["STELLTRON_DATABASE"] { configuration.databasePath = value }
+        if let bind { configuration.host = bind }
+        var logger = Logger(label: "stelltron")
+        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let started = ContinuousClock.now
+        let runtime = try loadRuntime(configuration, logger: logger)
+        logger.info("loaded \(runtime.plugins.count) plugins in \(ContinuousClock.now - started)", metadata: [
+            "plugins": .string(runtime.plugins.map(\.id).joined(separator: ",")),
+            "database": .string(configuration.databasePath),
+        ])
+        let app = buildApplication(runtime: runtime)
+        try await app.runService()
+        runtime.shutdown()
+    }
+}
+
+struct Plugins: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect plugins.",
+        subcommands: [List.self, Check.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load plugins.conf against a scratch database and list each plugin.")
+
+        @Option(help: "Path of plugins.conf.")
+        var config = "plugins.conf"
+
+        func run() async throws {
+            var configuration = try loadConfiguration(config)
+            configuration.databasePath = ":memory:"
+            var logger = Logger(label: "stelltron")
+            logger.logLevel = .warning
+            let runtime = try loadRuntime(configuration, logger: logger)
+            defer { runtime.shutdown() }
+            for plugin in runtime.plugins {
+                let declaration = plugin.declaration
+                print("\(declaration.id) \(declaration.version)  ABI \(declaration.abiMajor).\(declaration.abiMinor)  \(plugin.file)")
+                for route in declaration.routes {
+                    print("  route   \(route.method) \(route.path) [\(route.isProtected ? "protected" : "public"), \(route.writes ? "write" : "read")]")
+                }
+                for service in declaration.services { print("  service \(service.name)\(service.writes ? " (write)" : "")") }
+                for slot in declaration.slots {
+                    let filled = runtime.slots[slot.name]?.id == declaration.id ? " (filled)" : ""
+                    print("  slot    \(slot.name)/\(slot.revision)\(filled)")
+                }
+            }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load one plugin library in isolation and report every violation.")
+
+        @Argument(help: "Path of the plugin's shared library (.so).")
+        var file: String
+
+        func run() async throws {
+            let report = PluginChecker.check(file: file)
+            print(report.text)
+            if !report.passed { throw ExitCode.failure }
+        }
+    }
+}
+
+/// Reads plugins.conf, or exits with one line naming the file and the problem.
+func loadConfiguration(_ path: String) throws -> HostConfiguration {
+    do {
+        return try HostConfiguration.load(path: path)
+    } catch let error as ConfigurationError {
+        fail(error.description)
+    }
+}
+
+/// Loads every plugin, or exits with one line naming the file and the problem.
+func loadRuntime(_ configuration: HostConfiguration, logger: Logger) throws -> PluginRuntime {
+    do {
+        return try PluginRuntime(configuration: configuration, logger: logger)
+    } catch let error as PluginLoadError {
+        fail("refusing to start: \(error.description)")
+    } catch let error as ConfigurationError {
+        fail("refusing to start: \(error.description)")
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("stelltron: \(message)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,188 @@
+import Foundation
+import TOMLKit
+
+/// Everything `plugins.conf` says: the host's settings, the plugins to load in order, their
+/// config tables and the slot assignments.
+public struct HostConfiguration: Sendable {
+    public struct PluginEntry: Sendable, Equatable {
+        public var id: String
+        /// A file name resolved against `pluginDirectory`, or an absolute path.
+        public var library: String
+        /// The plugin's `[plugin.config]` table as a JSON object.
+        public var configJSON: Data
+
+        public init(id: String, library: String, configJSON: Data = Data("{}".utf8)) {
+            self.id = id
+            self.library = library
+            self.configJSON = configJSON
+        }
+    }
+
+    public var port: Int = 8080
+    public var host: String = "127.0.0.1"
+    /// SQLite file; `:memory:` gives a private temporary database (tests).
+    public var databasePath: String = "./data/stelltron.sqlite"
+    /// Where plugin libraries are looked up; nil means the folder of the running executable.
+    public var pluginDirectory: String?
+    public var bodyLimitBytes: Int = 64 * 1024
+    public var sseKeepAliveSeconds: Double = 15
+    /// How many recent events the hub keeps for `Last-Event-ID` replay.
+    public var eventReplayCapacity: Int = 1024
+    /// How many undelivered events one subscriber may have before it is dropped as too slow.
+    public var subscriberQueueCapacity: Int = 512
+    /// Slots that must be filled or the host refuses to start.
+    public var requiredSlots: [String] = []
+    public var plugins: [PluginEntry] = []
+    /// slot name → plugin id, from `[slots]`.
+    public var slots: [String: String] = [:]
+    /// Where the file came from, for error messages and relative paths.
+    public var sourcePath: String?
+
+    public init(plugins: [PluginEntry] = [], slots: [String: String] = [:]) {
+        self.plugins = plugins
+        self.slots = slots
+    }
+
+    /// Reads and validates a `plugins.conf` file.
+    public static func load(path: String) throws -> HostConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(file: path, message: "cannot read the file")
+        }
+        var configuration = try parse(text, file: path)
+        configuration.sourcePath = path
+        return configuration
+    }
+
+    /// Parses TOML text. `file` only names the source in errors.
+    public static func parse(_ text: String, file: String = "plugins.conf") throws -> HostConfiguration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, message: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        }
+        // TOML → JSON keeps plugin config tables as they are and lets Foundation do the decoding.
+        let json = Data(table.convert(to: .json).utf8)
+        let raw: RawFile
+        do {
+            raw = try JSONDecoder().decode(RawFile.self, from: json)
+        } catch let error as DecodingError {
+            throw ConfigurationError(file: file, message: ConfigurationError.describe(error))
+        }
+        return try raw.validated(file: file)
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let message: String
+
+    public var description: String { "\(file): \(message)" }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing key '\(key.stringValue)' in \(path(context.codingPath).isEmpty ? "the top level" : path(context.codingPath))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "invalid value for '\(path(context.codingPath))': \(context.debugDescription)"
+        @unknown default:
+            return "invalid configuration"
+        }
+    }
+}
+
+/// The file's shape as JSON, before validation.
+private struct RawFile: Decodable {
+    struct Host: Decodable {
+        var port: Int?
+        var bind: String?
+        var database: String?
+        var plugin_dir: String?
+        var body_limit_bytes: Int?
+        var sse_keepalive_seconds: Double?
+        var event_replay_capacity: Int?
+        var subscriber_queue_capacity: Int?
+        var required_slots: [String]?
+    }
+    struct Plugin: Decodable {
+        var id: String
+        var library: String
+        var config: RawJSON?
+    }
+
+    var host: Host?
+    var plugin: [Plugin]?
+    var slots: [String: String]?
+
+    func validated(file: String) throws -> HostConfiguration {
+        var configuration = HostConfiguration()
+        if let host {
+            if let port = host.port {
+                guard (0...65535).contains(port) else { throw ConfigurationError(file: file, message: "host.port must be 0–65535") }
+                configuration.port = port
+            }
+            configuration.host = host.bind ?? configuration.host
+            configuration.databasePath = host.database ?? configuration.databasePath
+            configuration.pluginDirectory = host.plugin_dir.flatMap { $0.isEmpty ? nil : $0 }
+            if let limit = host.body_limit_bytes {
+                guard limit > 0 else { throw ConfigurationError(file: file, message: "host.body_limit_bytes must be positive") }
+                configuration.bodyLimitBytes = limit
+            }
+            if let seconds = host.sse_keepalive_seconds {
+                guard seconds > 0, seconds.isFinite else { throw ConfigurationError(file: file, message: "host.sse_keepalive_seconds must be positive") }
+                configuration.sseKeepAliveSeconds = seconds
+            }
+            if let capacity = host.event_replay_capacity {
+                guard capacity >= 0 else { throw ConfigurationError(file: file, message: "host.event_replay_capacity must not be negative") }
+                configuration.eventReplayCapacity = capacity
+            }
+            if let capacity = host.subscriber_queue_capacity {
+                guard capacity > 0 else { throw ConfigurationError(file: file, message: "host.subscriber_queue_capacity must be positive") }
+                configuration.subscriberQueueCapacity = capacity
+            }
+            configuration.requiredSlots = host.required_slots ?? []
+        }
+        var seen = Set<String>()
+        for entry in plugin ?? [] {
+            guard !entry.id.isEmpty, !entry.library.isEmpty else {
+                throw ConfigurationError(file: file, message: "every [[plugin]] needs a non-empty id and library")
+            }
+            guard seen.insert(entry.id).inserted else {
+                throw ConfigurationError(file: file, message: "plugin '\(entry.id)' is listed twice")
+            }
+            let config = try entry.config.map { try JSONSerialization.data(withJSONObject: $0.value, options: [.sortedKeys]) } ?? Data("{}".utf8)
+            configuration.plugins.append(.init(id: entry.id, library: entry.library, configJSON: config))
+        }
+        configuration.slots = slots ?? [:]
+        return configuration
+    }
+}
+
+/// Decodes any JSON object as Foundation values (for plugin config tables).
+private struct RawJSON: Decodable {
+    let value: Any
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let object = try? container.decode([String: RawJSON].self) {
+            value = object.mapValues(\.value)
+        } else if let array = try? container.decode([RawJSON].self) {
+            value = array.map(\.value)
+        } else if let bool = try? container.decode(Bool.self) {
+            value = bool
+        } else if let int = try? container.decode(Int64.self) {
+            value = int
+        } else if let double = try? container.decode(Double.self) {
+            value = double
+        } else if let string = try? container.decode(String.self) {
+            value = string
+        } else if container.decodeNil() {
+            value = NSNull()
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unsupported value")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// One published event, ready to send: `frame` is the SSE `data:` JSON,
+/// `{"timestamp":...,"type":...,"payload":{...}}`, built once for every subscriber.
+public struct HubEvent: Sendable, Equatable {
+    public let id: UInt64
+    public let type: String
+    public let frame: String
+}
+
+/// Fan-out of committed events to live subscribers (SSE, WebSocket, tests).
+///
+/// Publishing never waits: each subscriber has a bounded queue, and a subscriber whose queue is
+/// full is dropped (its stream finishes) instead of stalling producers or growing memory. The
+/// last `replayCapacity` events are kept for `Last-Event-ID` replay.
+public final class EventHub: @unchecked Sendable {
+    public struct Subscription: Sendable {
+        public let id: UUID
+        public let events: AsyncStream<HubEvent>
+    }
+
+    private struct Subscriber {
+        let continuation: AsyncStream<HubEvent>.Continuation
+    }
+
+    private let lock = NSLock()
+    private var nextID: UInt64 = 1
+    private var ring: [HubEvent] = []
+    private var ringStart = 0
+    private var subscribers: [UUID: Subscriber] = [:]
+    private var droppedCount = 0
+    private let replayCapacity: Int
+    private let queueCapacity: Int
+
+    public init(replayCapacity: Int = 1024, subscriberQueueCapacity: Int = 512) {
+        self.replayCapacity = replayCapacity
+        self.queueCapacity = subscriberQueueCapacity
+    }
+
+    /// Subscribers currently attached.
+    public var subscriberCount: Int { lock.withLock { subscribers.count } }
+
+    /// Subscribers dropped so far for being too slow.
+    public var droppedSubscribers: Int { lock.withLock { droppedCount } }
+
+    /// The id of the newest event, 0 before the first.
+    public var lastEventID: UInt64 { lock.withLock { nextID - 1 } }
+
+    /// Attaches a subscriber. With `lastEventID`, the kept events after it are queued first; an id
+    /// newer than any event here (the host restarted) replays everything kept.
+    public func subscribe(after lastEventID: UInt64? = nil) -> Subscription {
+        let id = UUID()
+        return lock.withLock {
+            let replay = lastEventID.map(replayEvents(after:)) ?? []
+            let (stream, continuation) = AsyncStream.makeStream(
+                of: HubEvent.self, bufferingPolicy: .bufferingOldest(queueCapacity + replay.count))
+            replay.forEach { continuation.yield($0) }
+            subscribers[id] = Subscriber(continuation: continuation)
+            continuation.onTermination = { [weak self] _ in self?.remove(id) }
+            return Subscription(id: id, events: stream)
+        }
+    }
+
+    public func unsubscribe(_ id: UUID) {
+        let subscriber = lock.withLock { subscribers.removeValue(forKey: id) }
+        subscriber?.continuation.finish()
+    }
+
+    /// Publishes one event to every subscriber without waiting for any of them.
+    @discardableResult
+    public func publish(type: String, payloadJSON: Data, at date: Date) -> HubEvent {
+        let timestamp = Self.timestamp(date)
+        let payload = String(decoding: payloadJSON, as: UTF8.self)
+        var slow: [AsyncStream<HubEvent>.Continuation] = []
+        let event: HubEvent = lock.withLock {
+            let event = HubEvent(
+                id: nextID, type: type,
+                frame: "{\"timestamp\":\"\(timestamp)\",\"type\":\(JSONText.quoted(type)),\"payload\":\(payload)}")
+            nextID += 1
+            remember(event)
+            for (id, subscriber) in subscribers {
+                if case .dropped = subscriber.continuation.yield(event) {
+                    subscribers.removeValue(forKey: id)
+                    droppedCount += 1
+                    slow.append(subscriber.continuation)
+                }
+            }
+            return event
+        }
+        // Finishing outside the lock: onTermination calls back into the hub.
+        slow.forEach { $0.finish() }
+        return event
+    }
+
+    /// Queues a keep-alive marker (id 0) for one subscriber. Returns false when the subscriber is
+    /// gone, or was just dropped because its queue is full.
+    public func keepAlive(_ id: UUID) -> Bool {
+        var slow: AsyncStream<HubEvent>.Continuation?
+        let alive: Bool = lock.withLock {
+            guard let subscriber = subscribers[id] else { return false }
+            if case .dropped = subscriber.continuation.yield(HubEvent(id: 0, type: "", frame: "")) {
+                subscribers.removeValue(forKey: id)
+                droppedCount += 1
+                slow = subscriber.continuation
+                return false
+            }
+            return true
+        }
+        slow?.finish()
+        return alive
+    }
+
+    private func remove(_ id: UUID) {
+        _ = lock.withLock { subscribers.removeValue(forKey: id) }
+    }
+
+    private func remember(_ event: HubEvent) {
+        guard replayCapacity > 0 else { return }
+        if ring.count < replayCapacity {
+            ring.append(event)
+        } else {
+            ring[ringStart] = event
+            ringStart = (ringStart + 1) % replayCapacity
+        }
+    }
+
+    private func replayEvents(after id: UInt64) -> [HubEvent] {
+        let ordered = Array(ring[ringStart...] + ring[..<ringStart])
+        if id >= nextID { return ordered }
+        return ordered.filter { $0.id > id }
+    }
+
+    /// Event types are short names: `heartbeat`, `node_data`, `energy_mint`, `market.tick`.
+    static func isValidType(_ type: String) -> Bool {
+        guard (1...64).contains(type.utf8.count), let first = type.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return type.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "." }
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// One line per request: method, path, status, duration, client IP and request id — what an
+/// operator greps for. The request id is also returned as `X-Request-ID`.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = HostRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[HTTPField.Name("X-Request-ID")!] = context.id
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)", metadata: [
+            "ms": .string(String(format: "%.2f", milliseconds)),
+            "ip": .string(context.clientIP),
+        ])
+        return response
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `GET /iot/events`: Server-Sent Events from the hub. Every event carries `id:`; a client that
+/// reconnects with `Last-Event-ID` first gets the kept events it missed. A comment line every
+/// keep-alive interval keeps proxies from closing an idle stream. The keep-alive goes through the
+/// subscriber's own bounded queue, so a client that stops reading is dropped like any slow one.
+enum EventStreamEndpoint {
+    static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime) {
+        let hub = runtime.hub
+        let interval = runtime.configuration.sseKeepAliveSeconds
+        router.get("/iot/events") { request, _ -> Response in
+            let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            let subscription = hub.subscribe(after: lastID)
+            let body = ResponseBody { writer in
+                let keepAlive = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                        if Task.isCancelled || !hub.keepAlive(subscription.id) { break }
+                    }
+                }
+                defer {
+                    keepAlive.cancel()
+                    hub.unsubscribe(subscription.id)
+                }
+                try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                for await event in subscription.events {
+                    try await writer.write(ByteBuffer(string: frame(event)))
+                }
+                try await writer.finish(nil)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+            return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    /// One SSE message. A keep-alive is a comment; an event is `id:` plus `data:` lines (a frame
+    /// with line breaks becomes several `data:` lines, which clients join back).
+    static func frame(_ event: HubEvent) -> String {
+        if event.id == 0 { return ": keep-alive\n\n" }
+        let data = event.frame.split(separator: "\n", omittingEmptySubsequences: false).map { "data: \($0)" }.joined(separator: "\n")
+        return "id: \(event.id)\n\(data)\n\n"
+    }
+}

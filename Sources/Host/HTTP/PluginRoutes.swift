@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Mounts every plugin route on the router. Each path pattern answers the methods its plugins
+/// declared; any other method gets 405 with `Allow`, instead of the 404 a bare router would give.
+enum PluginRoutes {
+    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+
+    static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, authenticator: any Authenticator) {
+        let byPath = Dictionary(grouping: runtime.routes) { PluginRegistry.normalized($0.route.path) }
+        for (_, routes) in byPath.sorted(by: { $0.key < $1.key }) {
+            // Hummingbird names parameters by position in the trie; use the first spelling.
+            let path = RouterPath(routes[0].route.path)
+            let allowed = routes.map(\.route.method).sorted().joined(separator: ", ")
+            for method in methods {
+                if let registered = routes.first(where: { $0.route.method == method.rawValue }) {
+                    router.on(path, method: method) { request, context in
+                        try await serve(registered, request, context, runtime: runtime, authenticator: authenticator)
+                    }
+                } else {
+                    router.on(path, method: method) { _, _ -> Response in
+                        throw APIError(.methodNotAllowed, "method not allowed; use \(allowed)", headers: [.allow: allowed])
+                    }
+                }
+            }
+        }
+    }
+
+    private static func serve(_ registered: RegisteredRoute, _ request: Request, _ context: HostRequestContext,
+                              runtime: PluginRuntime, authenticator: any Authenticator) async throws -> Response {
+        let user = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
+        let limit = runtime.configuration.bodyLimitBytes
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw APIError(.contentTooLarge, "request body is larger than \(limit) bytes")
+        }
+        var body = Data()
+        if registered.route.method != "GET" {
+            do {
+                let buffer = try await request.body.collect(upTo: limit)
+                body = Data(buffer.readableBytesView)
+            } catch is NIOTooManyBytesError {
+                throw APIError(.contentTooLarge, "request body is larger than \(limit) bytes")
+            }
+        }
+        var parameters: [String: String] = [:]
+        for (key, value) in context.parameters {
+            parameters[String(key)] = String(value).removingPercentEncoding ?? String(value)
+        }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            query[String(key)] = String(value)
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            headers[field.name.canonicalName] = field.value
+        }
+        let hostRequest = HostRequest(
+            method: request.method.rawValue, path: request.uri.path, pathParameters: parameters, query: query,
+            headers: headers, body: body, clientIP: context.clientIP, requestID: context.id, user: user)
+        let answer = try await runtime.serve(registered, hostRequest)
+        guard let status = Optional(HTTPResponse.Status(code: answer.status)) else {
+            throw APIError(.internalServerError, "internal error")
+        }
+        return JSONResponse.make(status: status, body: answer.body)
+    }
+}

@@ -1,0 +1,86 @@
+import CStelltronPluginAPI
+import Foundation
+
+/// A plugin that passed every load check: its declaration, its descriptor and, once created, its
+/// instance. Calls into the plugin go through here; each copies what it needs out of the C buffers
+/// and gives them back to the plugin at once.
+public final class LoadedPlugin: @unchecked Sendable {
+    public let declaration: PluginDeclaration
+    /// The library file it came from.
+    public let file: String
+    let descriptor: UnsafePointer<stl_plugin_descriptor>
+    /// The plugin's table from plugins.conf.
+    let configJSON: Data
+    let config: [String: Any]
+    /// Written once, during load, before any request can reach the plugin.
+    private(set) var instance: UnsafeMutableRawPointer?
+
+    init(declaration: PluginDeclaration, file: String, descriptor: UnsafePointer<stl_plugin_descriptor>, configJSON: Data) {
+        self.declaration = declaration
+        self.file = file
+        self.descriptor = descriptor
+        self.configJSON = configJSON
+        self.config = (try? JSONSerialization.jsonObject(with: configJSON)) as? [String: Any] ?? [:]
+    }
+
+    public var id: String { declaration.id }
+
+    /// The outcome of one call into the plugin.
+    struct Outcome {
+        var status: stl_status
+        var body: Data
+    }
+
+    func create(api: UnsafePointer<stl_host_api>, ctx: OpaquePointer) -> Outcome {
+        var err = stl_plugin_bytes()
+        var created: UnsafeMutableRawPointer?
+        let status = configJSON.withUnsafeBytes { raw in
+            descriptor.pointee.create!(api, ctx, stl_str(ptr: raw.bindMemory(to: CChar.self).baseAddress, len: raw.count), &created, &err)
+        }
+        if status == STL_OK { instance = created }
+        return Outcome(status: status, body: take(err))
+    }
+
+    func destroy() {
+        guard let instance else { return }
+        descriptor.pointee.destroy!(instance)
+    }
+
+    func handle(_ request: UnsafePointer<stl_request>, ctx: OpaquePointer) -> (status: stl_status, httpStatus: Int, body: Data) {
+        var response = stl_response()
+        response.struct_size = UInt32(MemoryLayout<stl_response>.size)
+        let status = descriptor.pointee.handle_request!(instance, ctx, request, &response)
+        return (status, Int(response.status), take(response.body))
+    }
+
+    func callService(_ name: stl_str, request: stl_str, ctx: OpaquePointer) -> Outcome {
+        guard let call = descriptor.pointee.call_service else {
+            return Outcome(status: STL_ERR_UNKNOWN_SERVICE, body: Data("\(id) offers no services".utf8))
+        }
+        var out = stl_plugin_bytes()
+        let status = call(instance, ctx, name, request, &out)
+        return Outcome(status: status, body: take(out))
+    }
+
+    func deliverEvent(type: stl_str, payload: stl_str, ctx: OpaquePointer) {
+        descriptor.pointee.on_event?(instance, ctx, type, payload)
+    }
+
+    func tick(ctx: OpaquePointer) -> Outcome {
+        guard let tick = descriptor.pointee.tick else { return Outcome(status: STL_OK, body: Data()) }
+        var err = stl_plugin_bytes()
+        let status = tick(instance, ctx, &err)
+        return Outcome(status: status, body: take(err))
+    }
+
+    func subscribes(to type: String) -> Bool {
+        declaration.subscriptions.contains { $0 == "*" || $0 == type }
+    }
+
+    /// Copies plugin-owned bytes and releases them with the plugin's own free function.
+    private func take(_ bytes: stl_plugin_bytes) -> Data {
+        defer { descriptor.pointee.free_bytes!(bytes) }
+        guard let pointer = bytes.ptr, bytes.len > 0 else { return Data() }
+        return Data(bytes: pointer, count: bytes.len)
+    }
+}

@@ -1,0 +1,42 @@
+/// What a plugin's descriptor declares, copied into Swift values once at load.
+public struct PluginDeclaration: Sendable, Equatable {
+    public struct Route: Sendable, Equatable, Hashable {
+        public var method: String
+        public var path: String
+        public var isProtected: Bool
+        public var writes: Bool
+        public var summary: String?
+        public var requestSchema: String?
+        public var responseSchema: String?
+    }
+
+    public struct Service: Sendable, Equatable {
+        public var name: String
+        public var writes: Bool
+        public var summary: String?
+    }
+
+    public struct Slot: Sendable, Equatable {
+        public var name: String
+        public var revision: UInt32
+    }
+
+    public struct Migration: Sendable, Equatable {
+        public var id: String
+        public var sql: String
+    }
+
+    public var id: String
+    public var version: String
+    public var description: String
+    public var abiMajor: UInt32
+    public var abiMinor: UInt32
+    public var descriptorSize: UInt32
+    public var swiftCompiler: String
+    public var tickIntervalMilliseconds: UInt32
+    public var routes: [Route]
+    public var services: [Service]
+    public var slots: [Slot]
+    public var migrations: [Migration]
+    public var subscriptions: [String]
+}

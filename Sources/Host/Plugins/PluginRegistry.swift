@@ -1,0 +1,91 @@
+import Foundation
+
+/// A plugin route as the HTTP layer sees it.
+public struct RegisteredRoute: Sendable {
+    public let plugin: LoadedPlugin
+    public let route: PluginDeclaration.Route
+}
+
+/// The loaded plugins with their routes, services and slots, checked for conflicts: two plugins
+/// claiming one route, one service or one slot are refused at load, never resolved by chance.
+struct PluginRegistry {
+    /// Routes the host serves itself; a plugin may not claim them.
+    static let hostRoutes: Set<String> = ["GET /health", "GET /iot/events"]
+
+    let plugins: [LoadedPlugin]
+    let routes: [RegisteredRoute]
+    let services: [String: (plugin: LoadedPlugin, service: PluginDeclaration.Service)]
+    /// slot name → the plugin that fills it.
+    let slots: [String: LoadedPlugin]
+
+    init(plugins: [LoadedPlugin], configuration: HostConfiguration) throws {
+        let configFile = configuration.sourcePath ?? "plugins.conf"
+        var routeOwners: [String: LoadedPlugin] = [:]
+        var routes: [RegisteredRoute] = []
+        var services: [String: (plugin: LoadedPlugin, service: PluginDeclaration.Service)] = [:]
+        var slotClaims: [String: [LoadedPlugin]] = [:]
+        var ids = Set<String>()
+
+        for plugin in plugins {
+            guard ids.insert(plugin.id).inserted else {
+                throw PluginLoadError(file: plugin.file, "id '\(plugin.id)' is already used by another loaded plugin")
+            }
+            for route in plugin.declaration.routes {
+                let key = "\(route.method) \(Self.normalized(route.path))"
+                if Self.hostRoutes.contains(key) {
+                    throw PluginLoadError(file: plugin.file, "route \(route.method) \(route.path) is served by the host itself")
+                }
+                if let owner = routeOwners[key] {
+                    throw PluginLoadError(file: plugin.file, "route \(route.method) \(route.path) is already claimed by plugin '\(owner.id)' (\(owner.file))")
+                }
+                routeOwners[key] = plugin
+                routes.append(RegisteredRoute(plugin: plugin, route: route))
+            }
+            let slotNames = Set(plugin.declaration.slots.map(\.name))
+            for slot in slotNames { slotClaims[slot, default: []].append(plugin) }
+            for service in plugin.declaration.services {
+                // Slot services ("pricing.quote") are reached through the slot, so several plugins
+                // that can fill one slot may all declare them.
+                let prefix = String(service.name.prefix { $0 != "." })
+                if slotNames.contains(prefix) { continue }
+                if let owner = services[service.name] {
+                    throw PluginLoadError(file: plugin.file, "service \(service.name) is already offered by plugin '\(owner.plugin.id)'")
+                }
+                services[service.name] = (plugin, service)
+            }
+        }
+
+        var slots: [String: LoadedPlugin] = [:]
+        for (slot, pluginID) in configuration.slots {
+            guard let plugin = plugins.first(where: { $0.id == pluginID }) else {
+                throw PluginLoadError(file: configFile, "[slots] \(slot) names plugin '\(pluginID)', which is not loaded")
+            }
+            guard plugin.declaration.slots.contains(where: { $0.name == slot }) else {
+                throw PluginLoadError(file: configFile, "[slots] \(slot) names plugin '\(pluginID)', which does not declare slot \(slot)")
+            }
+            slots[slot] = plugin
+        }
+        for (slot, claimants) in slotClaims where slots[slot] == nil {
+            guard claimants.count == 1 else {
+                let names = claimants.map { "'\($0.id)'" }.joined(separator: " and ")
+                throw PluginLoadError(file: configFile, "slot \(slot) is claimed by \(names): name one in [slots]")
+            }
+            slots[slot] = claimants[0]
+        }
+        for slot in configuration.requiredSlots where slots[slot] == nil {
+            throw PluginLoadError(file: configFile, "slot \(slot) is required but no loaded plugin fills it")
+        }
+
+        self.plugins = plugins
+        self.routes = routes
+        self.services = services
+        self.slots = slots
+    }
+
+    /// `/iot/nodes/:device_id` and `/iot/nodes/:id` are the same route.
+    static func normalized(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(":") ? ":" : String($0) }
+            .joined(separator: "/")
+    }
+}

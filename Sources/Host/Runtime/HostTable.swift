@@ -1,0 +1,155 @@
+import CSodium
+import CStelltronPluginAPI
+import Foundation
+import GRDB
+import Logging
+
+/// The host side of `stl_host_api`: plain C functions that find their `CallContext` through the
+/// ctx pointer. Nothing here is global state; the table itself is immutable.
+enum HostTable {
+    /// Allocates a table for one runtime. Lives until the runtime destroys its plugins.
+    static func make() -> UnsafeMutablePointer<stl_host_api> {
+        let table = UnsafeMutablePointer<stl_host_api>.allocate(capacity: 1)
+        table.initialize(to: stl_host_api())
+        table.pointee.struct_size = UInt32(MemoryLayout<stl_host_api>.size)
+        table.pointee.abi_major = STL_ABI_MAJOR
+        table.pointee.abi_minor = STL_ABI_MINOR
+        table.pointee.log = log
+        table.pointee.storage_query = storageQuery
+        table.pointee.storage_exec = storageExec
+        table.pointee.emit_event = emitEvent
+        table.pointee.call_service = callService
+        table.pointee.config_get = configGet
+        table.pointee.clock_now_ms = clockNow
+        table.pointee.random_bytes = randomBytes
+        table.pointee.free_bytes = freeBytes
+        return table
+    }
+
+    static let log: @convention(c) (OpaquePointer?, Int32, stl_str) -> Void = { ctx, level, message in
+        guard let context = CallContext.from(ctx) else { return }
+        let levels: [Logger.Level] = [.debug, .info, .warning, .error]
+        var logger = context.runtime.logger
+        logger[metadataKey: "plugin"] = .string(context.plugin?.id ?? "host")
+        logger[metadataKey: "request"] = .string(context.scope.requestID)
+        logger.log(level: levels[Int(max(0, min(3, level)))], "\(message.swiftString)")
+    }
+
+    static let storageQuery: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, sql, params, out in
+        guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
+        do {
+            let arguments = try SQLBridge.arguments(fromJSON: params.data)
+            let rows = try Row.fetchAll(context.scope.database, sql: sql.swiftString, arguments: arguments)
+            out.pointee = hostBytes(SQLBridge.json(rows: rows))
+            return STL_OK
+        } catch {
+            return fail(out, error)
+        }
+    }
+
+    static let storageExec: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, sql, params, out in
+        guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
+        guard context.scope.canWrite else {
+            out.pointee = hostBytes(Data("storage_exec is not allowed on a read-only route or service call".utf8))
+            return STL_ERR_STORAGE
+        }
+        do {
+            let db = context.scope.database
+            let arguments = try SQLBridge.arguments(fromJSON: params.data)
+            try db.execute(sql: sql.swiftString, arguments: arguments)
+            out.pointee = hostBytes(Data("{\"changes\":\(db.changesCount),\"last_insert_rowid\":\(db.lastInsertedRowID)}".utf8))
+            return STL_OK
+        } catch {
+            return fail(out, error)
+        }
+    }
+
+    static let emitEvent: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, type, payload, err in
+        guard let context = CallContext.from(ctx) else { return STL_ERR_INTERNAL }
+        let name = type.swiftString
+        guard EventHub.isValidType(name) else {
+            err?.pointee = hostBytes(Data("event type '\(name)' must match [a-z][a-z0-9_.]* (at most 64 characters)".utf8))
+            return STL_ERR_BAD_REQUEST
+        }
+        let data = payload.data
+        guard JSONText.isObject(data) else {
+            err?.pointee = hostBytes(Data("event payload must be a JSON object".utf8))
+            return STL_ERR_BAD_REQUEST
+        }
+        context.scope.events.append(PendingEvent(type: name, payloadJSON: data))
+        return STL_OK
+    }
+
+    static let callService: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, name, request, out in
+        guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
+        let outcome = context.runtime.callService(name: name.swiftString, request: request, from: context)
+        out.pointee = hostBytes(outcome.body)
+        return outcome.status
+    }
+
+    static let configGet: @convention(c) (OpaquePointer?, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, key, out in
+        guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
+        guard let value = context.plugin?.config[key.swiftString],
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else {
+            out.pointee = hostBytes(Data("no config key '\(key.swiftString)'".utf8))
+            return STL_ERR_NOT_FOUND
+        }
+        out.pointee = hostBytes(data)
+        return STL_OK
+    }
+
+    static let clockNow: @convention(c) (OpaquePointer?) -> Int64 = { ctx in
+        let now = CallContext.from(ctx)?.runtime.clock() ?? Date()
+        return Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    static let randomBytes: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, Int) -> stl_status = { _, destination, count in
+        guard count >= 0 else { return STL_ERR_BAD_REQUEST }
+        guard count > 0 else { return STL_OK }
+        guard let destination else { return STL_ERR_BAD_REQUEST }
+        randombytes_buf(destination, count)
+        return STL_OK
+    }
+
+    static let freeBytes: @convention(c) (OpaquePointer?, stl_host_bytes) -> Void = { _, bytes in
+        free(bytes.ptr)
+    }
+
+    // MARK: - Helpers
+
+    private static func fail(_ out: UnsafeMutablePointer<stl_host_bytes>, _ error: Error) -> stl_status {
+        switch error {
+        case let error as DatabaseError:
+            out.pointee = hostBytes(Data((error.message ?? error.description).utf8))
+            return STL_ERR_STORAGE
+        case let error as SQLBridge.BridgeError:
+            out.pointee = hostBytes(Data(error.message.utf8))
+            return STL_ERR_BAD_REQUEST
+        default:
+            out.pointee = hostBytes(Data(String(describing: error).utf8))
+            return STL_ERR_INTERNAL
+        }
+    }
+
+    /// Copies bytes into memory the plugin gives back through `free_bytes`.
+    static func hostBytes(_ data: Data) -> stl_host_bytes {
+        guard !data.isEmpty, let memory = malloc(data.count) else { return stl_host_bytes() }
+        data.copyBytes(to: memory.assumingMemoryBound(to: UInt8.self), count: data.count)
+        return stl_host_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: data.count)
+    }
+}
+
+extension stl_str {
+    /// Copies the view into a Swift string (invalid UTF-8 is repaired, never trusted).
+    var swiftString: String {
+        guard let ptr, len > 0 else { return "" }
+        return ptr.withMemoryRebound(to: UInt8.self, capacity: len) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+        }
+    }
+
+    var data: Data {
+        guard let ptr, len > 0 else { return Data() }
+        return Data(bytes: ptr, count: len)
+    }
+}

@@ -1,0 +1,274 @@
+import CSodium
+import CStelltronPluginAPI
+import Foundation
+import GRDB
+import Logging
+
+/// The host's core, independent of HTTP: the loaded plugins, storage, the event hub, and every way
+/// of calling into a plugin (routes, services, events, ticks) with the transaction rules of the
+/// design: a write request is one transaction spanning all its service calls, events are
+/// published only after commit.
+public final class PluginRuntime: @unchecked Sendable {
+    public let configuration: HostConfiguration
+    public let store: Store
+    public let hub: EventHub
+    public let logger: Logger
+    /// The host's clock; tests move it to make time-dependent behaviour deterministic.
+    public let clock: @Sendable () -> Date
+    let registry: PluginRegistry
+    /// Services answered by closures instead of plugins (the testing kit's stubs).
+    let stubServices: [String: StubService]
+    private let table: UnsafeMutablePointer<stl_host_api>
+    private let shutdownLock = NSLock()
+    private var isShutDown = false
+
+    /// The deepest chain of service calls allowed (A calls B calls C ...), against accidental cycles.
+    static let maximumServiceDepth = 16
+
+    public var plugins: [LoadedPlugin] { registry.plugins }
+    public var routes: [RegisteredRoute] { registry.routes }
+    public var slots: [String: LoadedPlugin] { registry.slots }
+
+    /// Loads every plugin `configuration` names: opens and checks each library, checks conflicts,
+    /// runs pending migrations (one transaction per plugin) and creates the instances. Throws a
+    /// `PluginLoadError` naming the file and the problem; nothing is half-started.
+    public init(configuration: HostConfiguration, logger: Logger = Logger(label: "stelltron"),
+                clock: @escaping @Sendable () -> Date = { Date() }, store: Store? = nil,
+                stubServices: [String: StubService] = [:]) throws {
+        guard sodium_init() >= 0 else { throw PluginLoadError(file: "libsodium", "sodium_init failed") }
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.stubServices = stubServices
+        self.store = try store ?? Store(path: configuration.databasePath)
+        self.hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
+                            subscriberQueueCapacity: configuration.subscriberQueueCapacity)
+        let directory = configuration.pluginDirectory.map { Self.resolve($0, relativeTo: configuration.sourcePath) }
+            ?? Self.executableDirectory()
+        let loaded = try configuration.plugins.map { entry -> LoadedPlugin in
+            let path = entry.library.hasPrefix("/") ? entry.library : URL(fileURLWithPath: directory).appendingPathComponent(entry.library).path
+            let library = try PluginLibrary.open(path: path)
+            let declaration = try DescriptorReader.read(library.descriptor, file: path)
+            guard declaration.id == entry.id else {
+                throw PluginLoadError(file: path, "plugins.conf names it '\(entry.id)' but its descriptor id is '\(declaration.id)'")
+            }
+            return LoadedPlugin(declaration: declaration, file: path, descriptor: library.descriptor, configJSON: entry.configJSON)
+        }
+        registry = try PluginRegistry(plugins: loaded, configuration: configuration)
+        table = HostTable.make()
+        for plugin in loaded {
+            let outcome = try Migrations.apply(plugin.declaration.migrations, plugin: plugin.id, file: plugin.file, store: self.store)
+            if !outcome.applied.isEmpty {
+                logger.info("applied migrations", metadata: ["plugin": .string(plugin.id), "migrations": .string(outcome.applied.joined(separator: ","))])
+            }
+        }
+        for plugin in loaded {
+            try create(plugin)
+        }
+    }
+
+    deinit {
+        shutdown()
+        table.deallocate()
+    }
+
+    /// Destroys every plugin instance, once. Libraries stay loaded (they are never unloaded).
+    public func shutdown() {
+        shutdownLock.lock()
+        defer { shutdownLock.unlock() }
+        guard !isShutDown else { return }
+        isShutDown = true
+        for plugin in registry.plugins.reversed() { plugin.destroy() }
+    }
+
+    private func create(_ plugin: LoadedPlugin) throws {
+        let events: [PendingEvent] = try store.pool.writeWithoutTransaction { db in
+            let scope = CallScope(access: .write(db), requestID: "load")
+            var outcome: LoadedPlugin.Outcome?
+            try db.inTransaction {
+                outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.create(api: table, ctx: $0) }
+                return outcome?.status == STL_OK ? .commit : .rollback
+            }
+            if let outcome, outcome.status != STL_OK {
+                throw PluginLoadError(file: plugin.file, "create failed (status \(outcome.status)): \(String(decoding: outcome.body, as: UTF8.self))")
+            }
+            return scope.events
+        }
+        publishCommitted(events)
+    }
+
+    // MARK: - Routes
+
+    /// Serves one request with the plugin that declared the route. Write routes run in one write
+    /// transaction, rolled back when the answer is 400 or more; read routes on a snapshot.
+    public func serve(_ registered: RegisteredRoute, _ request: HostRequest) async throws -> HostResponse {
+        let plugin = registered.plugin
+        let (response, events): (HostResponse, [PendingEvent])
+        if registered.route.writes {
+            (response, events) = try await store.pool.writeWithoutTransaction { db in
+                let scope = CallScope(access: .write(db), requestID: request.requestID)
+                var response = HostResponse.error(500, "internal error")
+                try db.inTransaction(.immediate) {
+                    response = self.invoke(plugin, registered.route, request, scope: scope)
+                    return response.status < 400 ? .commit : .rollback
+                }
+                return (response, response.status < 400 ? scope.events : [])
+            }
+        } else {
+            (response, events) = try await store.pool.read { db in
+                let scope = CallScope(access: .read(db), requestID: request.requestID)
+                let response = self.invoke(plugin, registered.route, request, scope: scope)
+                return (response, response.status < 400 ? scope.events : [])
+            }
+        }
+        if !events.isEmpty {
+            publishCommitted(events)
+            try await deliverToSubscribers(events, requestID: request.requestID)
+        }
+        return response
+    }
+
+    private func invoke(_ plugin: LoadedPlugin, _ route: PluginDeclaration.Route, _ request: HostRequest, scope: CallScope) -> HostResponse {
+        let arena = CStringArena()
+        var raw = stl_request()
+        raw.struct_size = UInt32(MemoryLayout<stl_request>.size)
+        raw.flags = (route.isProtected ? STL_ROUTE_PROTECTED : 0) | (route.writes ? STL_ROUTE_WRITE : 0)
+        raw.method = arena.str(request.method)
+        raw.path = arena.str(request.path)
+        raw.route = arena.str(route.path)
+        raw.path_params_json = arena.str(JSONText.object(request.pathParameters))
+        raw.query_json = arena.str(JSONText.object(request.query))
+        raw.headers_json = arena.str(JSONText.object(request.headers))
+        let body = arena.str(request.body)
+        raw.body = stl_bytes_view(ptr: UnsafeRawPointer(body.ptr)?.assumingMemoryBound(to: UInt8.self), len: body.len)
+        raw.client_ip = arena.str(request.clientIP)
+        raw.request_id = arena.str(request.requestID)
+        raw.user_id = arena.str(request.user?.id ?? "")
+        raw.user_role = arena.str(request.user?.role ?? "")
+
+        let context = CallContext(runtime: self, plugin: plugin, scope: scope)
+        let result = withUnsafePointer(to: &raw) { pointer in
+            context.withPointer { plugin.handle(pointer, ctx: $0) }
+        }
+        withExtendedLifetime(arena) {}
+        guard result.status == STL_OK, (100...599).contains(result.httpStatus) else {
+            logger.error("plugin failed", metadata: [
+                "plugin": .string(plugin.id), "request": .string(request.requestID),
+                "status": .stringConvertible(result.status), "http": .stringConvertible(result.httpStatus),
+                "message": .string(String(decoding: result.body.prefix(2000), as: UTF8.self)),
+            ])
+            return .error(500, "internal error (request \(request.requestID))")
+        }
+        return HostResponse(status: result.httpStatus, body: result.body)
+    }
+
+    // MARK: - Services
+
+    /// Resolves and calls a service inside the caller's scope. A write scope wraps the call in a
+    /// savepoint, so a failed service leaves none of its writes or events behind even when the
+    /// caller goes on.
+    func callService(name: String, request: stl_str, from caller: CallContext) -> LoadedPlugin.Outcome {
+        guard caller.depth < Self.maximumServiceDepth else {
+            return .init(status: STL_ERR_INTERNAL, body: Data("service call chain deeper than \(Self.maximumServiceDepth): \(name)".utf8))
+        }
+        if name.hasPrefix("host.") {
+            return HostServices.call(name, request: request.data, runtime: self)
+        }
+        let prefix = String(name.prefix { $0 != "." })
+        let target: LoadedPlugin
+        let service: PluginDeclaration.Service
+        if let slotPlugin = registry.slots[prefix] {
+            guard let declared = slotPlugin.declaration.services.first(where: { $0.name == name }) else {
+                return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("plugin '\(slotPlugin.id)' in slot \(prefix) offers no service \(name)".utf8))
+            }
+            (target, service) = (slotPlugin, declared)
+        } else if let entry = registry.services[name] {
+            (target, service) = entry
+        } else if let stub = stubServices[name] {
+            let answer = stub(request.data)
+            return .init(status: answer.status, body: answer.body)
+        } else {
+            return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("no loaded plugin offers service \(name)".utf8))
+        }
+        if service.writes && !caller.scope.canWrite {
+            return .init(status: STL_ERR_STORAGE, body: Data("service \(name) writes and cannot be called from a read-only route".utf8))
+        }
+        let child = CallContext(runtime: self, plugin: target, scope: caller.scope, depth: caller.depth + 1)
+        let nameStr = CStringArena()
+        let call = { child.withPointer { target.callService(nameStr.str(name), request: request, ctx: $0) } }
+        guard case .write(let db) = caller.scope.access else { return call() }
+
+        let eventCount = caller.scope.events.count
+        var outcome = LoadedPlugin.Outcome(status: STL_ERR_INTERNAL, body: Data())
+        do {
+            try db.inSavepoint {
+                outcome = call()
+                return outcome.status == STL_OK ? .commit : .rollback
+            }
+        } catch {
+            return .init(status: STL_ERR_STORAGE, body: Data("savepoint failed: \(error)".utf8))
+        }
+        if outcome.status != STL_OK {
+            caller.scope.events.removeSubrange(eventCount...)
+        }
+        return outcome
+    }
+
+    // MARK: - Events and ticks
+
+    func publishCommitted(_ events: [PendingEvent]) {
+        let now = clock()
+        for event in events {
+            hub.publish(type: event.type, payloadJSON: event.payloadJSON, at: now)
+        }
+    }
+
+    /// Hands committed events to the plugins that subscribed to them. Each storage call commits on
+    /// its own; events emitted here are published but not delivered again (no event loops).
+    private func deliverToSubscribers(_ events: [PendingEvent], requestID: String) async throws {
+        let targets = events.flatMap { event in registry.plugins.filter { $0.subscribes(to: event.type) }.map { ($0, event) } }
+        guard !targets.isEmpty else { return }
+        let emitted: [PendingEvent] = try await store.pool.writeWithoutTransaction { db in
+            let scope = CallScope(access: .write(db), requestID: requestID)
+            for (plugin, event) in targets {
+                let arena = CStringArena()
+                CallContext(runtime: self, plugin: plugin, scope: scope).withPointer {
+                    plugin.deliverEvent(type: arena.str(event.type), payload: arena.str(event.payloadJSON), ctx: $0)
+                }
+            }
+            return scope.events
+        }
+        publishCommitted(emitted)
+    }
+
+    /// Runs one plugin's periodic work in a write transaction; an error rolls it back and is logged.
+    public func tick(_ plugin: LoadedPlugin) async throws {
+        let events: [PendingEvent] = try await store.pool.writeWithoutTransaction { db in
+            let scope = CallScope(access: .write(db), requestID: "tick-\(plugin.id)")
+            var outcome = LoadedPlugin.Outcome(status: STL_OK, body: Data())
+            try db.inTransaction {
+                outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.tick(ctx: $0) }
+                return outcome.status == STL_OK ? .commit : .rollback
+            }
+            if outcome.status != STL_OK {
+                self.logger.error("tick failed", metadata: ["plugin": .string(plugin.id), "message": .string(String(decoding: outcome.body, as: UTF8.self))])
+                return []
+            }
+            return scope.events
+        }
+        publishCommitted(events)
+    }
+
+    // MARK: - Paths
+
+    static func executableDirectory() -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().path
+    }
+
+    static func resolve(_ path: String, relativeTo configFile: String?) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let configFile else { return path }
+        return URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+}

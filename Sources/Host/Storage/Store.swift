@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// The host's SQLite database: one writer, concurrent readers on WAL snapshots.
+public final class Store: Sendable {
+    public let pool: DatabasePool
+    /// Set when the store lives in a temporary file that is removed with it.
+    private let temporaryDirectory: URL?
+
+    /// Opens (creating folders and file on first run) the database at `path`. `:memory:` gives a
+    /// private database in a temporary folder: WAL snapshots need a real file, even for tests.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // WAL is the pool's default; NORMAL is durable across application crashes in WAL mode.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let file: String
+        if path == ":memory:" {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stelltron-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            temporaryDirectory = directory
+            file = directory.appendingPathComponent("stelltron.sqlite").path
+        } else {
+            temporaryDirectory = nil
+            file = path
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        pool = try DatabasePool(path: file, configuration: configuration)
+        try pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS host_migrations (
+                    plugin_id TEXT NOT NULL,
+                    migration_id TEXT NOT NULL,
+                    applied_at TEXT NOT NULL,
+                    PRIMARY KEY (plugin_id, migration_id)
+                )
+                """)
+        }
+    }
+
+    deinit {
+        if let temporaryDirectory {
+            try? pool.close()
+            try? FileManager.default.removeItem(at: temporaryDirectory)
+        }
+    }
+}

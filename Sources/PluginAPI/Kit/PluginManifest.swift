@@ -1,0 +1,93 @@
+/// What a plugin declares to the host: identity, routes, services, slots, migrations and the
+/// event types it listens to. The kit turns it into the C descriptor once per process.
+public struct PluginManifest: Sendable {
+    public var id: String
+    public var version: String
+    public var description: String
+    public var routes: [Route]
+    public var services: [Service]
+    public var slots: [Slot]
+    public var migrations: [Migration]
+    public var subscriptions: [String]
+    /// How often the host calls `tick`, in milliseconds; 0 means never.
+    public var tickIntervalMilliseconds: UInt32
+
+    public init(
+        id: String, version: String, description: String = "",
+        routes: [Route] = [], services: [Service] = [], slots: [Slot] = [],
+        migrations: [Migration] = [], subscriptions: [String] = [], tickIntervalMilliseconds: UInt32 = 0
+    ) {
+        self.id = id
+        self.version = version
+        self.description = description
+        self.routes = routes
+        self.services = services
+        self.slots = slots
+        self.migrations = migrations
+        self.subscriptions = subscriptions
+        self.tickIntervalMilliseconds = tickIntervalMilliseconds
+    }
+}
+
+/// A route the plugin serves. Paths use `:name` for parameters: `/iot/nodes/:device_id`.
+public struct Route: Sendable, Equatable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE" }
+    /// Whether the host must authenticate the caller before the plugin sees the request.
+    public enum Access: Sendable { case `public`, protected }
+    /// Write routes run in the single write transaction; read routes on a read snapshot.
+    public enum Mode: Sendable { case read, write }
+
+    public var method: Method
+    public var path: String
+    public var access: Access
+    public var mode: Mode
+    public var summary: String?
+    public var requestSchema: String?
+    public var responseSchema: String?
+
+    public init(_ method: Method, _ path: String, access: Access, mode: Mode, summary: String? = nil,
+                requestSchema: String? = nil, responseSchema: String? = nil) {
+        self.method = method
+        self.path = path
+        self.access = access
+        self.mode = mode
+        self.summary = summary
+        self.requestSchema = requestSchema
+        self.responseSchema = responseSchema
+    }
+}
+
+/// A service other plugins call by name through the host, inside their own transaction.
+public struct Service: Sendable {
+    public var name: String
+    public var writes: Bool
+    public var summary: String?
+
+    public init(_ name: String, writes: Bool, summary: String? = nil) {
+        self.name = name
+        self.writes = writes
+        self.summary = summary
+    }
+}
+
+/// A replaceable role the plugin can fill, such as `pricing` or `scheduler`.
+public struct Slot: Sendable {
+    public var name: String
+    public var revision: UInt32
+
+    public init(_ name: String, revision: UInt32 = 1) {
+        self.name = name
+        self.revision = revision
+    }
+}
+
+/// One schema step. Applied once, in order, in a transaction; never edit one that shipped.
+public struct Migration: Sendable {
+    public var id: String
+    public var sql: String
+
+    public init(_ id: String, _ sql: String) {
+        self.id = id
+        self.sql = sql
+    }
+}

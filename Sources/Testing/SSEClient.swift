@@ -1,0 +1,152 @@
+import Foundation
+
+/// A minimal blocking Server-Sent Events client over a plain TCP socket, for tests that must see
+/// the stream as a browser does: status line, headers, chunked body, `id:`/`data:` lines and
+/// keep-alive comments.
+public final class SSEClient {
+    public struct Message: Equatable, Sendable {
+        public var id: String?
+        public var data: String
+        /// Comment lines (`: keep-alive`) that came before this message.
+        public var comments: [String]
+    }
+
+    public private(set) var status = 0
+    public private(set) var headers: [String: String] = [:]
+    private let socket: Int32
+    private var raw = Data()
+    private var body = Data()
+    private var pendingComments: [String] = []
+
+    public init(port: Int, path: String = "/iot/events", lastEventID: String? = nil, timeout: Double = 5) throws {
+        socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestHostError(message: "socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(socket); throw TestHostError(message: "connect to port \(port) failed") }
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
+        if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
+        request += "\r\n"
+        _ = request.withCString { send(socket, $0, strlen($0), 0) }
+        try readHeaders(timeout: timeout)
+    }
+
+    deinit { close(socket) }
+
+    /// The next event (`id:` + `data:`), skipping comments; nil when the server closed the stream
+    /// or nothing came within `timeout` seconds.
+    public func next(timeout: Double = 5) throws -> Message? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let message = takeMessage() { return message }
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return nil }
+            guard try receive(timeout: remaining) else { return takeMessage() }
+            dechunk()
+        }
+    }
+
+    /// Comment lines seen so far that were not followed by an event yet.
+    public func comments(waiting timeout: Double) throws -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while pendingComments.isEmpty && deadline.timeIntervalSinceNow > 0 {
+            if try !receive(timeout: deadline.timeIntervalSinceNow) { break }
+            dechunk()
+            _ = takeMessage(keepComments: true)
+        }
+        return pendingComments
+    }
+
+    /// True when the server closed the connection within `timeout`.
+    public func waitForClose(timeout: Double) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while deadline.timeIntervalSinceNow > 0 {
+            if try !receive(timeout: deadline.timeIntervalSinceNow) {
+                return closed
+            }
+        }
+        return false
+    }
+
+    private var closed = false
+
+    private func readHeaders(timeout: Double) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        let separator = Data("\r\n\r\n".utf8)
+        while raw.range(of: separator) == nil {
+            guard deadline.timeIntervalSinceNow > 0, try receive(timeout: deadline.timeIntervalSinceNow) else {
+                throw TestHostError(message: "no response headers")
+            }
+        }
+        let range = raw.range(of: separator)!
+        let lines = String(decoding: raw[..<range.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        raw = Data(raw[range.upperBound...])
+        dechunk()
+    }
+
+    /// Moves complete chunks of a chunked body from `raw` to `body`.
+    private func dechunk() {
+        guard headers["transfer-encoding"]?.lowercased() == "chunked" else {
+            body.append(raw)
+            raw.removeAll()
+            return
+        }
+        let crlf = Data("\r\n".utf8)
+        while let lineEnd = raw.range(of: crlf) {
+            let sizeText = String(decoding: raw[raw.startIndex..<lineEnd.lowerBound], as: UTF8.self)
+            guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else { return }
+            let start = lineEnd.upperBound
+            guard raw.count - (start - raw.startIndex) >= size + 2 else { return }
+            body.append(raw[start..<(start + size)])
+            raw = Data(raw[(start + size + 2)...])
+            if size == 0 { closed = true; return }
+        }
+    }
+
+    private func takeMessage(keepComments: Bool = false) -> Message? {
+        let separator = Data("\n\n".utf8)
+        while let range = body.range(of: separator) {
+            let block = String(decoding: body[body.startIndex..<range.lowerBound], as: UTF8.self)
+            body = Data(body[range.upperBound...])
+            var message = Message(id: nil, data: "", comments: [])
+            var dataLines: [String] = []
+            for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix(":") {
+                    pendingComments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces))
+                } else if line.hasPrefix("id:") {
+                    message.id = String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces)
+                } else if line.hasPrefix("data:") {
+                    dataLines.append(String(line.dropFirst(5)).trimmingCharacters(in: .init(charactersIn: " ")))
+                }
+            }
+            if dataLines.isEmpty { continue }
+            message.data = dataLines.joined(separator: "\n")
+            message.comments = pendingComments
+            if !keepComments { pendingComments.removeAll() }
+            return message
+        }
+        return nil
+    }
+
+    /// Reads what is available within `timeout`; false on timeout or when the peer closed.
+    private func receive(timeout: Double) throws -> Bool {
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(max(1, timeout * 1000)))
+        guard ready > 0 else { return false }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = recv(socket, &chunk, chunk.count, 0)
+        if count <= 0 { closed = true; return false }
+        raw.append(contentsOf: chunk[0..<count])
+        return true
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import StelltronPluginKit
+
+/// A plugin that exists to exercise the host through the real ABI: writes and rollbacks, read
+/// snapshots, services with savepoints, events after commit, event delivery, config, ticks.
+final class ProbePlugin: StelltronPlugin {
+    static let manifest = PluginManifest(
+        id: "probe",
+        version: "1.0.0",
+        description: "test fixture",
+        routes: [
+            Route(.post, "/api/v1/probe/increment", access: .public, mode: .write),
+            Route(.get, "/api/v1/probe/counters/:name", access: .public, mode: .read),
+            Route(.get, "/api/v1/probe/echo/:item", access: .public, mode: .read),
+            Route(.post, "/api/v1/probe/whoami", access: .protected, mode: .write),
+            Route(.get, "/api/v1/probe/write-on-read", access: .public, mode: .read),
+            Route(.post, "/api/v1/probe/crash", access: .public, mode: .write),
+            Route(.post, "/api/v1/probe/service-then-continue", access: .public, mode: .write),
+            Route(.get, "/api/v1/probe/call/:service", access: .public, mode: .read),
+        ],
+        services: [
+            Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
+            Service("probe.get", writes: false),
+        ],
+        migrations: [
+            Migration("001_counters", "CREATE TABLE probe_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"),
+            Migration("002_seen", "CREATE TABLE probe_seen (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL)"),
+        ],
+        subscriptions: ["probe.incremented"],
+        tickIntervalMilliseconds: 3_600_000
+    )
+
+    let greeting: String
+
+    init(config: JSONValue, host: PluginHost) throws {
+        greeting = try host.config("greeting")?.stringValue ?? config["greeting"]?.stringValue ?? "none"
+    }
+
+    struct Increment: Codable {
+        var name: String
+        var by: Int64
+        var fail_after_write: Bool?
+    }
+
+    struct Counter: Codable {
+        let name: String
+        let value: Int64
+    }
+
+    func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        switch request.route {
+        case "/api/v1/probe/increment":
+            let input = try request.decode(Increment.self)
+            let counter = try add(input, host: host)
+            if input.fail_after_write == true {
+                return .error("asked to fail after writing", status: 400)
+            }
+            return try .json(counter, status: 201)
+        case "/api/v1/probe/counters/:name":
+            let name = request.pathParameters["name"] ?? ""
+            guard let counter = try host.query(Counter.self, "SELECT name, value FROM probe_counters WHERE name = ?", [.text(name)]).first else {
+                throw PluginError.notFound("no counter \(name)")
+            }
+            let seen = try host.query("SELECT COUNT(*) AS n FROM probe_seen WHERE type = 'probe.incremented'").first?["n"]?.int64Value ?? 0
+            return try .json(["name": .string(counter.name), "value": .int(counter.value), "seen_events": .int(seen)] as [String: JSONValue])
+        case "/api/v1/probe/echo/:item":
+            return try .json([
+                "method": request.method, "path": request.path, "route": request.route,
+                "item": request.pathParameters["item"] ?? "", "query_q": request.query["q"] ?? "",
+                "header_x_probe": request.headers["x-probe"] ?? "", "client_ip": request.clientIP,
+                "request_id": request.requestID, "greeting": greeting,
+                "now_ms": String(Int64(host.now().timeIntervalSince1970 * 1000)),
+                "random_hex": try host.randomBytes(8).map { String(format: "%02x", $0) }.joined(),
+            ])
+        case "/api/v1/probe/whoami":
+            let user = try request.requireUser()
+            return try .json(["id": user.id, "role": user.role])
+        case "/api/v1/probe/write-on-read":
+            do {
+                try host.execute("INSERT INTO probe_counters (name, value) VALUES ('sneaky', 1)")
+                return try .json(["wrote": true])
+            } catch let error as PluginError {
+                return try .json(["kind": "\(error.kind)", "message": error.message])
+            }
+        case "/api/v1/probe/crash":
+            try host.execute("INSERT INTO probe_counters (name, value) VALUES ('crash', 1)")
+            throw CocoaError(.featureUnsupported)
+        case "/api/v1/probe/service-then-continue":
+            // The service writes, then fails; its savepoint must undo its write while ours stays.
+            _ = try add(Increment(name: "outer", by: 1), host: host)
+            do {
+                _ = try host.call("probe.add", Increment(name: "inner", by: 1, fail_after_write: true), as: Counter.self)
+            } catch let error as PluginError {
+                return try .json(["service_error": error.message])
+            }
+            return try .json(["service_error": ""])
+        case "/api/v1/probe/call/:service":
+            let name = request.pathParameters["service"] ?? ""
+            do {
+                let answer = try host.callRaw(name, Data(#"{"name":"x","by":1}"#.utf8))
+                return PluginResponse(status: 200, body: answer)
+            } catch let error as PluginError {
+                return try .json(["kind": "\(error.kind)", "message": error.message])
+            }
+        default:
+            throw PluginError.notFound("no route \(request.route)")
+        }
+    }
+
+    func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
+        let input = try JSONCoding.decodeBody(Increment.self, from: request)
+        switch name {
+        case "probe.add":
+            let counter = try add(input, host: host)
+            if input.fail_after_write == true { throw PluginError.conflict("probe.add asked to fail") }
+            return try JSONCoding.encode(counter)
+        case "probe.get":
+            let rows = try host.query(Counter.self, "SELECT name, value FROM probe_counters WHERE name = ?", [.text(input.name)])
+            return try JSONCoding.encode(rows.first ?? Counter(name: input.name, value: 0))
+        default:
+            throw PluginError(.unknownService, "no service \(name)")
+        }
+    }
+
+    func onEvent(type: String, payload: Data, host: PluginHost) throws {
+        try host.execute("INSERT INTO probe_seen (type, payload) VALUES (?, ?)", [.text(type), .text(String(decoding: payload, as: UTF8.self))])
+    }
+
+    func tick(host: PluginHost) throws {
+        _ = try add(Increment(name: "ticks", by: 1), host: host)
+    }
+
+    private func add(_ input: Increment, host: PluginHost) throws -> Counter {
+        guard !input.name.isEmpty else { throw PluginError.badRequest("name must not be empty") }
+        try host.execute(
+            "INSERT INTO probe_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            [.text(input.name), .int(input.by)])
+        let counter = try host.query(Counter.self, "SELECT name, value FROM probe_counters WHERE name = ?", [.text(input.name)])[0]
+        try host.emit("probe.incremented", counter)
+        return counter
+    }
+}
+
+@_cdecl("stl_plugin_entry")
+public func stl_plugin_entry(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
+    exportPlugin(ProbePlugin.self, hostABIMajor: hostABIMajor)
+}

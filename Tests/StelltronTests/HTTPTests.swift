@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import StelltronHost
+import StelltronTesting
+import Testing
+
+/// A stand-in for wallet sign-in, for these tests only: `Bearer test:<id>:<role>`.
+private struct TestAuthenticator: Authenticator {
+    func authenticate(_ request: Request, context: HostRequestContext) async throws -> AuthenticatedUser {
+        let parts = (request.headers[.authorization] ?? "").split(separator: ":")
+        guard parts.count == 3, parts[0] == "Bearer test" else { throw APIError(.unauthorized, "authentication required") }
+        return AuthenticatedUser(id: String(parts[1]), role: String(parts[2]))
+    }
+}
+
+/// The host end to end over real sockets: routing, limits, errors and the JSON shape of each.
+@Suite("HTTP")
+struct HTTPTests {
+    private func app(bodyLimit: Int = 64 * 1024, authenticator: any Authenticator = TestAuthenticator()) throws -> some ApplicationProtocol {
+        var configuration = Fixtures.configuration()
+        configuration.bodyLimitBytes = bodyLimit
+        let runtime = try PluginRuntime(configuration: configuration)
+        return buildApplication(runtime: runtime, authenticator: authenticator, port: 0)
+    }
+
+    private func json(_ buffer: ByteBuffer) -> [String: Any] {
+        Fixtures.json(Data(buffer.readableBytesView))
+    }
+
+    @Test func healthListsPlugins() async throws {
+        try await app().test(.live) { client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            let body = json(response.body)
+            #expect(body["status"] as? String == "ok")
+            let plugins = try #require(body["plugins"] as? [[String: Any]])
+            #expect(plugins.first?["id"] as? String == "probe")
+            #expect(plugins.first?["abi"] as? String == "1.0")
+            #expect(response.headers[HTTPField.Name("X-Request-ID")!] != nil)
+        }
+    }
+
+    @Test func writeThenReadOverHTTP() async throws {
+        try await app().test(.live) { client in
+            let created = try await client.execute(
+                uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: #"{"name":"h","by":4}"#))
+            #expect(created.status == .created)
+            #expect(created.headers[.contentType]?.hasPrefix("application/json") == true)
+            let read = try await client.execute(uri: "/api/v1/probe/counters/h", method: .get)
+            #expect(json(read.body)["value"] as? Int == 4)
+        }
+    }
+
+    @Test func requestDetailsReachThePlugin() async throws {
+        try await app().test(.live) { client in
+            let response = try await client.execute(
+                uri: "/api/v1/probe/echo/node%20A?q=7", method: .get, headers: [HTTPField.Name("X-Probe")!: "on"])
+            let body = json(response.body)
+            #expect(body["item"] as? String == "node A")
+            #expect(body["query_q"] as? String == "7")
+            #expect(body["header_x_probe"] as? String == "on")
+            #expect(body["client_ip"] as? String == "127.0.0.1")
+            #expect(body["request_id"] as? String == response.headers[HTTPField.Name("X-Request-ID")!])
+        }
+    }
+
+    @Test func unknownPathIs404JSON() async throws {
+        try await app().test(.live) { client in
+            let response = try await client.execute(uri: "/api/v1/nothing/here", method: .get)
+            #expect(response.status == .notFound)
+            #expect(json(response.body)["error"] as? String == "not found")
+        }
+    }
+
+    @Test func wrongMethodIs405JSONWithAllow() async throws {
+        try await app().test(.live) { client in
+            let response = try await client.execute(uri: "/api/v1/probe/increment", method: .get)
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "POST")
+            #expect(json(response.body)["error"] as? String == "method not allowed; use POST")
+        }
+    }
+
+    @Test func oversizedBodyIs413JSONAndWritesNothing() async throws {
+        try await app(bodyLimit: 100).test(.live) { client in
+            let big = #"{"name":"big","by":1,"pad":""# + String(repeating: "x", count: 500) + #""}"#
+            let response = try await client.execute(uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: big))
+            #expect(response.status == .contentTooLarge)
+            #expect((json(response.body)["error"] as? String)?.contains("larger than 100 bytes") == true)
+            let read = try await client.execute(uri: "/api/v1/probe/counters/big", method: .get)
+            #expect(read.status == .notFound)
+        }
+    }
+
+    @Test func malformedJSONIs400() async throws {
+        try await app().test(.live) { client in
+            for body in ["", "[1,2]", #"{"name":"x","by":1e400}"#, #"{"name":null,"by":1}"#] {
+                let response = try await client.execute(uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest, "body \(body)")
+                #expect(json(response.body)["error"] is String)
+            }
+        }
+    }
+
+    @Test func protectedRoutesNeedAuthentication() async throws {
+        try await app().test(.live) { client in
+            let anonymous = try await client.execute(uri: "/api/v1/probe/whoami", method: .post, body: ByteBuffer(string: "{}"))
+            #expect(anonymous.status == .unauthorized)
+            #expect(json(anonymous.body)["error"] as? String == "authentication required")
+            let signed = try await client.execute(
+                uri: "/api/v1/probe/whoami", method: .post, headers: [.authorization: "Bearer test:GXYZ:Recipient"],
+                body: ByteBuffer(string: "{}"))
+            #expect(signed.status == .ok)
+            #expect(json(signed.body)["id"] as? String == "GXYZ")
+        }
+    }
+
+    @Test func defaultAuthenticatorRefusesEveryone() async throws {
+        try await app(authenticator: DenyAllAuthenticator()).test(.live) { client in
+            let response = try await client.execute(
+                uri: "/api/v1/probe/whoami", method: .post, headers: [.authorization: "Bearer test:GXYZ:Donor"],
+                body: ByteBuffer(string: "{}"))
+            #expect(response.status == .unauthorized)
+        }
+    }
+
+    @Test func pluginCrashIs500JSON() async throws {
+        try await app().test(.live) { client in
+            let response = try await client.execute(uri: "/api/v1/probe/crash", method: .post, body: ByteBuffer(string: "{}"))
+            #expect(response.status == .internalServerError)
+            #expect((json(response.body)["error"] as? String)?.hasPrefix("internal error (request ") == true)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import StelltronHost
+import StelltronTesting
+import Testing
+
+/// The host's transaction, service and event rules, driven through the real ABI with the probe
+/// plugin loaded by the testing kit.
+@Suite("runtime through the ABI")
+struct RuntimeTests {
+    private func host() throws -> PluginTestHost {
+        try PluginTestHost(library: Fixtures.probeLibrary, config: ["greeting": "hello"])
+    }
+
+    private func counter(_ host: PluginTestHost, _ name: String) async throws -> Int? {
+        let answer = try await host.request("GET", "/api/v1/probe/counters/\(name)")
+        guard answer.status == 200 else { return nil }
+        return Fixtures.json(answer.body)["value"] as? Int
+    }
+
+    @Test func writeRouteCommitsAndPublishesAfterCommit() async throws {
+        let host = try host()
+        let answer = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"a","by":2}"#)
+        #expect(answer.status == 201)
+        #expect(try await counter(host, "a") == 2)
+        let events = await host.waitForEvents(1)
+        #expect(events.map(\.type) == ["probe.incremented"])
+        #expect(events.first?.frame.contains(#""payload":{"name":"a","value":2}"#) == true)
+    }
+
+    @Test func errorAnswerRollsBackWritesAndEvents() async throws {
+        let host = try host()
+        _ = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"a","by":1}"#)
+        let failed = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"a","by":5,"fail_after_write":true}"#)
+        #expect(failed.status == 400)
+        #expect(Fixtures.json(failed.body)["error"] as? String == "asked to fail after writing")
+        #expect(try await counter(host, "a") == 1)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(host.events.count == 1)
+    }
+
+    @Test func badJSONIsA400NamingTheField() async throws {
+        let host = try host()
+        let wrongType = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"a","by":"two"}"#)
+        #expect(wrongType.status == 400)
+        #expect(Fixtures.json(wrongType.body)["error"] as? String == "field 'by' must be an integer")
+        let missing = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"a"}"#)
+        #expect(Fixtures.json(missing.body)["error"] as? String == "missing field 'by'")
+        let garbage = try await host.request("POST", "/api/v1/probe/increment", json: "{nope")
+        #expect(Fixtures.json(garbage.body)["error"] as? String == "invalid JSON body")
+        #expect(try await counter(host, "a") == nil)
+    }
+
+    @Test func pluginFailureIsA500ThatLeaksNothingAndRollsBack() async throws {
+        let host = try host()
+        let answer = try await host.request("POST", "/api/v1/probe/crash", json: "{}")
+        #expect(answer.status == 500)
+        let message = try #require(Fixtures.json(answer.body)["error"] as? String)
+        #expect(message.hasPrefix("internal error (request test-"))
+        #expect(try await counter(host, "crash") == nil)
+    }
+
+    @Test func readRoutesCannotWrite() async throws {
+        let host = try host()
+        let answer = try await host.request("GET", "/api/v1/probe/write-on-read")
+        #expect(answer.status == 200)
+        let body = Fixtures.json(answer.body)
+        #expect(body["kind"] as? String == "storage")
+        #expect(try await counter(host, "sneaky") == nil)
+    }
+
+    @Test func failedServiceCallLeavesNoWritesButCallerGoesOn() async throws {
+        let host = try host()
+        let answer = try await host.request("POST", "/api/v1/probe/service-then-continue", json: "{}")
+        #expect(answer.status == 200)
+        #expect(Fixtures.json(answer.body)["service_error"] as? String == "probe.add asked to fail")
+        #expect(try await counter(host, "outer") == 1)
+        #expect(try await counter(host, "inner") == nil)
+        // Only the outer increment's event survives the savepoint rollback.
+        let events = await host.waitForEvents(1)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(events.count == 1)
+        #expect(host.events.count == 1)
+    }
+
+    @Test func writeServiceIsRefusedFromReadRoute() async throws {
+        let host = try host()
+        let answer = try await host.request("GET", "/api/v1/probe/call/probe.add")
+        let body = Fixtures.json(answer.body)
+        #expect(body["kind"] as? String == "storage")
+        #expect((body["message"] as? String)?.contains("cannot be called from a read-only route") == true)
+        let read = try await host.request("GET", "/api/v1/probe/call/probe.get")
+        #expect(Fixtures.json(read.body)["value"] as? Int == 0)
+    }
+
+    @Test func unknownServicesAndHostServices() async throws {
+        let host = try host()
+        let unknown = Fixtures.json(try await host.request("GET", "/api/v1/probe/call/ledger.mint").body)
+        #expect(unknown["kind"] as? String == "unknownService")
+        #expect(unknown["message"] as? String == "no loaded plugin offers service ledger.mint")
+        let list = Fixtures.json(try await host.request("GET", "/api/v1/probe/call/host.plugins.list").body)
+        let plugins = try #require(list["plugins"] as? [[String: Any]])
+        #expect(plugins.map { $0["id"] as? String } == ["probe"])
+    }
+
+    @Test func stubServicesStandInForOtherPlugins() async throws {
+        let host = try PluginTestHost(library: Fixtures.probeLibrary, stubs: [
+            "ledger.balance": { request in (0, Data(#"{"echo":\#(String(decoding: request, as: UTF8.self))}"#.utf8)) },
+        ])
+        let answer = Fixtures.json(try await host.request("GET", "/api/v1/probe/call/ledger.balance").body)
+        #expect((answer["echo"] as? [String: Any])?["name"] as? String == "x")
+    }
+
+    @Test func requestFieldsConfigClockAndRandomReachThePlugin() async throws {
+        let frozen = Date(timeIntervalSince1970: 1_800_000_000)
+        let host = try PluginTestHost(library: Fixtures.probeLibrary, config: ["greeting": "hola"], clock: { frozen })
+        let answer = try await host.request("GET", "/api/v1/probe/echo/caf%C3%A9?q=1", headers: ["x-probe": "yes"])
+        let body = Fixtures.json(answer.body)
+        #expect(body["item"] as? String == "café")
+        #expect(body["query_q"] as? String == "1")
+        #expect(body["header_x_probe"] as? String == "yes")
+        #expect(body["route"] as? String == "/api/v1/probe/echo/:item")
+        #expect(body["greeting"] as? String == "hola")
+        #expect(body["now_ms"] as? String == "1800000000000")
+        #expect((body["random_hex"] as? String)?.count == 16)
+    }
+
+    @Test func protectedRoutesGetTheCaller() async throws {
+        let host = try host()
+        let anonymous = try await host.request("POST", "/api/v1/probe/whoami", json: "{}")
+        #expect(anonymous.status == 401)
+        let user = AuthenticatedUser(id: "GABC", role: "Donor")
+        let answer = Fixtures.json(try await host.request("POST", "/api/v1/probe/whoami", json: "{}", user: user).body)
+        #expect(answer["id"] as? String == "GABC")
+        #expect(answer["role"] as? String == "Donor")
+    }
+
+    @Test func committedEventsReachSubscribedPlugins() async throws {
+        let host = try host()
+        _ = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"e","by":1}"#)
+        _ = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"e","by":1,"fail_after_write":true}"#)
+        let body = Fixtures.json(try await host.request("GET", "/api/v1/probe/counters/e").body)
+        #expect(body["seen_events"] as? Int == 1)
+    }
+
+    @Test func tickRunsInATransaction() async throws {
+        let host = try host()
+        let plugin = try #require(host.runtime.plugins.first)
+        try await host.runtime.tick(plugin)
+        try await host.runtime.tick(plugin)
+        #expect(try await counter(host, "ticks") == 2)
+    }
+
+    @Test func servicesCanBeCalledDirectly() async throws {
+        let host = try host()
+        let ok = try await host.callService("probe.add", json: #"{"name":"d","by":3}"#)
+        #expect(ok.status == 0)
+        let failed = try await host.callService("probe.add", json: #"{"name":"d","by":3,"fail_after_write":true}"#)
+        #expect(failed.status == 5)
+        #expect(String(decoding: failed.body, as: UTF8.self) == "probe.add asked to fail")
+        #expect(try await counter(host, "d") == 3)
+    }
+
+    @Test func twoHostsLoadTheSamePluginIndependently() async throws {
+        let first = try host()
+        let second = try host()
+        _ = try await first.request("POST", "/api/v1/probe/increment", json: #"{"name":"shared","by":7}"#)
+        #expect(try await counter(first, "shared") == 7)
+        #expect(try await counter(second, "shared") == nil)
+        first.runtime.shutdown()
+        first.runtime.shutdown() // idempotent
+        _ = try await second.request("POST", "/api/v1/probe/increment", json: #"{"name":"shared","by":1}"#)
+        #expect(try await counter(second, "shared") == 1)
+    }
+
+    @Test func slotServicesReachThePluginNamedInSlots() async throws {
+        let a = try Fixtures.cPlugin([#"PLUGIN_ID="slota""#, "FILL_PRICING=1.5"])
+        let b = try Fixtures.cPlugin([#"PLUGIN_ID="slotb""#, "FILL_PRICING=2.5"])
+        let runtime = try PluginRuntime(configuration: Fixtures.configuration([
+            .init(id: "probe", library: Fixtures.probeLibrary), .init(id: "slota", library: a), .init(id: "slotb", library: b),
+        ], slots: ["pricing": "slotb"]))
+        let (route, parameters) = try #require(runtime.route(method: "GET", path: "/api/v1/probe/call/pricing.quote"))
+        let answer = try await runtime.serve(route, HostRequest(method: "GET", path: "/api/v1/probe/call/pricing.quote", pathParameters: parameters))
+        #expect(Fixtures.json(answer.body)["plugin"] as? String == "slotb")
+        #expect(Fixtures.json(answer.body)["price"] as? Double == 2.5)
+    }
+
+    @Test func concurrentWritesAreSerialisedAndNoneIsLost() async throws {
+        let host = try host()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 {
+                group.addTask { try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"c","by":1}"#).status }
+            }
+            for try await status in group { #expect(status == 201) }
+        }
+        #expect(try await counter(host, "c") == 50)
+        #expect(await host.waitForEvents(50).count == 50)
+    }
+}

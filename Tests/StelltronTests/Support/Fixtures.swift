@@ -1,0 +1,41 @@
+import Foundation
+import StelltronHost
+import StelltronTesting
+
+/// Paths and builders for the test fixtures.
+enum Fixtures {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var probeLibrary: String { BuildProducts.library("StelltronFixtureProbe") }
+
+    /// Compiles `Tests/Fixtures/CPlugins/fixture_plugin.c` with `defines` into a fresh `.so` (the
+    /// loader never reloads a path, so every build gets its own file name).
+    static func cPlugin(_ defines: [String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory
+            .appendingPathComponent("stelltron-cfixture-\(UUID().uuidString.prefix(8)).so").path
+        let source = repositoryRoot.appendingPathComponent("Tests/Fixtures/CPlugins/fixture_plugin.c").path
+        let include = repositoryRoot.appendingPathComponent("Sources/PluginAPI/C/include").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["cc", "-shared", "-fPIC", "-I", include] + defines.map { "-D\($0)" } + [source, "-o", output]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestHostError(message: "cc failed for \(defines)") }
+        return output
+    }
+
+    /// A configuration with the probe plugin (and `extra` entries) on a private database.
+    static func configuration(_ entries: [HostConfiguration.PluginEntry]? = nil, slots: [String: String] = [:]) -> HostConfiguration {
+        var configuration = HostConfiguration(
+            plugins: entries ?? [.init(id: "probe", library: probeLibrary, configJSON: Data(#"{"greeting":"hello"}"#.utf8))],
+            slots: slots)
+        configuration.databasePath = ":memory:"
+        configuration.pluginDirectory = BuildProducts.directory
+        return configuration
+    }
+
+    static func json(_ data: Data) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+}
