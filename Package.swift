@@ -83,6 +83,7 @@ let package = Package(
                 "StelltronHost", "StelltronTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/StelltronTests",
             swiftSettings: swift5

@@ -1,8 +1,9 @@
 import Foundation
 
-/// A minimal blocking Server-Sent Events client over a plain TCP socket, for tests that must see
-/// the stream as a browser does: status line, headers, chunked body, `id:`/`data:` lines and
-/// keep-alive comments.
+/// A minimal Server-Sent Events client over a plain TCP socket, for tests that must see the
+/// stream as a browser does: status line, headers, chunked body, `id:`/`data:` lines and
+/// keep-alive comments. It never blocks a thread while waiting (the cooperative pool may have as
+/// few threads as cores, and the server under test needs them): it polls and sleeps instead.
 public final class SSEClient {
     public struct Message: Equatable, Sendable {
         public var id: String?
@@ -18,7 +19,7 @@ public final class SSEClient {
     private var body = Data()
     private var pendingComments: [String] = []
 
-    public init(port: Int, path: String = "/iot/events", lastEventID: String? = nil, timeout: Double = 5) throws {
+    public init(port: Int, path: String = "/iot/events", lastEventID: String? = nil, timeout: Double = 10) async throws {
         socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw TestHostError(message: "socket() failed") }
         var address = sockaddr_in()
@@ -33,29 +34,31 @@ public final class SSEClient {
         if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
         request += "\r\n"
         _ = request.withCString { send(socket, $0, strlen($0), 0) }
-        try readHeaders(timeout: timeout)
+        try await readHeaders(timeout: timeout)
     }
 
     deinit { close(socket) }
 
     /// The next event (`id:` + `data:`), skipping comments; nil when the server closed the stream
     /// or nothing came within `timeout` seconds.
-    public func next(timeout: Double = 5) throws -> Message? {
+    public func next(timeout: Double = 10) async throws -> Message? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let message = takeMessage() { return message }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { return nil }
-            guard try receive(timeout: remaining) else { return takeMessage() }
+            guard try await receive(timeout: remaining) else { return takeMessage() }
             dechunk()
         }
     }
 
-    /// Comment lines seen so far that were not followed by an event yet.
-    public func comments(waiting timeout: Double) throws -> [String] {
+    /// Waits up to `timeout` seconds for a comment line `text`; returns the comments seen so far
+    /// that were not followed by an event yet.
+    public func comments(waitingFor text: String, timeout: Double) async throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
-        while pendingComments.isEmpty && deadline.timeIntervalSinceNow > 0 {
-            if try !receive(timeout: deadline.timeIntervalSinceNow) { break }
+        _ = takeMessage(keepComments: true)
+        while !pendingComments.contains(text) && deadline.timeIntervalSinceNow > 0 {
+            if try await !receive(timeout: deadline.timeIntervalSinceNow) { break }
             dechunk()
             _ = takeMessage(keepComments: true)
         }
@@ -63,10 +66,10 @@ public final class SSEClient {
     }
 
     /// True when the server closed the connection within `timeout`.
-    public func waitForClose(timeout: Double) throws -> Bool {
+    public func waitForClose(timeout: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while deadline.timeIntervalSinceNow > 0 {
-            if try !receive(timeout: deadline.timeIntervalSinceNow) {
+            if try await !receive(timeout: deadline.timeIntervalSinceNow) {
                 return closed
             }
         }
@@ -75,11 +78,11 @@ public final class SSEClient {
 
     private var closed = false
 
-    private func readHeaders(timeout: Double) throws {
+    private func readHeaders(timeout: Double) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         let separator = Data("\r\n\r\n".utf8)
         while raw.range(of: separator) == nil {
-            guard deadline.timeIntervalSinceNow > 0, try receive(timeout: deadline.timeIntervalSinceNow) else {
+            guard deadline.timeIntervalSinceNow > 0, try await receive(timeout: deadline.timeIntervalSinceNow) else {
                 throw TestHostError(message: "no response headers")
             }
         }
@@ -139,10 +142,14 @@ public final class SSEClient {
     }
 
     /// Reads what is available within `timeout`; false on timeout or when the peer closed.
-    private func receive(timeout: Double) throws -> Bool {
-        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(max(1, timeout * 1000)))
-        guard ready > 0 else { return false }
+    private func receive(timeout: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 0) > 0 { break }
+            if deadline.timeIntervalSinceNow <= 0 { return false }
+            try await Task.sleep(for: .milliseconds(2))
+        }
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = recv(socket, &chunk, chunk.count, 0)
         if count <= 0 { closed = true; return false }

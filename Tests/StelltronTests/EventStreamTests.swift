@@ -11,7 +11,7 @@ struct EventStreamTests {
     private func app(keepAlive: Double = 15) throws -> some ApplicationProtocol {
         var configuration = Fixtures.configuration()
         configuration.sseKeepAliveSeconds = keepAlive
-        return buildApplication(runtime: try PluginRuntime(configuration: configuration), port: 0)
+        return buildApplication(runtime: try Fixtures.runtime(configuration), port: 0)
     }
 
     private func increment(_ client: some TestClientProtocol, _ name: String) async throws {
@@ -23,11 +23,11 @@ struct EventStreamTests {
     @Test func framesCarryIdTimestampTypeAndPayload() async throws {
         try await app().test(.live) { client in
             let port = try #require(client.port)
-            let stream = try SSEClient(port: port)
+            let stream = try await SSEClient(port: port)
             #expect(stream.status == 200)
             #expect(stream.headers["content-type"] == "text/event-stream")
             try await increment(client, "s")
-            let message = try #require(try stream.next())
+            let message = try #require(try await stream.next())
             #expect(message.id == "1")
             let frame = Fixtures.json(Data(message.data.utf8))
             #expect(frame["type"] as? String == "probe.incremented")
@@ -39,11 +39,11 @@ struct EventStreamTests {
 
     @Test func rolledBackRequestsPublishNothing() async throws {
         try await app().test(.live) { client in
-            let stream = try SSEClient(port: try #require(client.port))
+            let stream = try await SSEClient(port: try #require(client.port))
             _ = try await client.execute(
                 uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: #"{"name":"r","by":1,"fail_after_write":true}"#))
             try await increment(client, "after")
-            let message = try #require(try stream.next())
+            let message = try #require(try await stream.next())
             #expect(message.data.contains(#""name":"after""#))
         }
     }
@@ -52,18 +52,18 @@ struct EventStreamTests {
         try await app().test(.live) { client in
             let port = try #require(client.port)
             for name in ["a", "b", "c"] { try await increment(client, name) }
-            let stream = try SSEClient(port: port, lastEventID: "1")
-            let replayed = [try stream.next(), try stream.next()].compactMap { $0 }
+            let stream = try await SSEClient(port: port, lastEventID: "1")
+            let replayed = [try await stream.next(), try await stream.next()].compactMap { $0 }
             #expect(replayed.map(\.id) == ["2", "3"])
             try await increment(client, "d")
-            #expect(try stream.next()?.id == "4")
+            #expect(try await stream.next()?.id == "4")
         }
     }
 
     @Test func idleStreamsGetKeepAliveComments() async throws {
         try await app(keepAlive: 0.1).test(.live) { client in
-            let stream = try SSEClient(port: try #require(client.port))
-            let comments = try stream.comments(waiting: 3)
+            let stream = try await SSEClient(port: try #require(client.port))
+            let comments = try await stream.comments(waitingFor: "keep-alive", timeout: 5)
             #expect(comments.contains("keep-alive"))
         }
     }

@@ -21,7 +21,7 @@ struct HTTPTests {
     private func app(bodyLimit: Int = 64 * 1024, authenticator: any Authenticator = TestAuthenticator()) throws -> some ApplicationProtocol {
         var configuration = Fixtures.configuration()
         configuration.bodyLimitBytes = bodyLimit
-        let runtime = try PluginRuntime(configuration: configuration)
+        let runtime = try Fixtures.runtime(configuration)
         return buildApplication(runtime: runtime, authenticator: authenticator, port: 0)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /iot/events`: Server-Sent Events from the hub. Every event carries `id:`; a client that
 /// reconnects with `Last-Event-ID` first gets the kept events it missed. A comment line every
@@ -26,8 +27,13 @@ enum EventStreamEndpoint {
                     hub.unsubscribe(subscription.id)
                 }
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                for await event in subscription.events {
-                    try await writer.write(ByteBuffer(string: frame(event)))
+                // On server shutdown, end the stream so that shutdown does not wait for clients.
+                try await withGracefulShutdownHandler {
+                    for await event in subscription.events {
+                        try await writer.write(ByteBuffer(string: frame(event)))
+                    }
+                } onGracefulShutdown: {
+                    hub.unsubscribe(subscription.id)
                 }
                 try await writer.finish(nil)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import StelltronHost
 import StelltronTesting
 
@@ -37,5 +38,14 @@ enum Fixtures {
 
     static func json(_ data: Data) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+}
+
+extension Fixtures {
+    /// A runtime that logs warnings and errors only, to keep test output readable.
+    static func runtime(_ configuration: HostConfiguration) throws -> PluginRuntime {
+        var logger = Logger(label: "stelltron.test")
+        logger.logLevel = .warning
+        return try PluginRuntime(configuration: configuration, logger: logger)
     }
 }
