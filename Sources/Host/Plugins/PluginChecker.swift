@@ -59,7 +59,11 @@ public enum PluginChecker {
             let runtime = try PluginRuntime(configuration: configuration, logger: logger)
             defer { runtime.shutdown() }
             report.tables = try runtime.store.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'host_migrations' ORDER BY name")
+                try String.fetchAll(db, sql: """
+                    SELECT name FROM sqlite_master
+                    WHERE type = 'table' AND name <> 'host_migrations' AND substr(name, 1, 7) <> 'sqlite_'
+                    ORDER BY name
+                    """)
             }
             for table in report.tables where !table.hasPrefix("\(declaration.id)_") {
                 report.violations.append("table '\(table)' is not prefixed with '\(declaration.id)_'")

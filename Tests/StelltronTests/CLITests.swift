@@ -1,0 +1,126 @@
+import Foundation
+import StelltronTesting
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The built `stelltron` executable, run as an operator runs it.
+@Suite("stelltron command", .serialized)
+struct CLITests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var executable: String { URL(fileURLWithPath: BuildProducts.directory).appendingPathComponent("stelltron").path }
+
+    private func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The shipped plugins.conf, pointed at the build folder and a scratch database.
+    private func shippedConfiguration(extraPlugin: (id: String, library: String)? = nil) throws -> String {
+        let shipped = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("plugins.conf"), encoding: .utf8)
+        var text = shipped.replacingOccurrences(of: "# plugin_dir = \"/opt/stelltron/plugins\"", with: "plugin_dir = \"\(BuildProducts.directory)\"")
+        if let extraPlugin {
+            text = text.replacingOccurrences(of: "[slots]", with: "[[plugin]]\nid = \"\(extraPlugin.id)\"\nlibrary = \"\(extraPlugin.library)\"\n\n[slots]")
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("plugins-\(UUID().uuidString.prefix(8)).conf").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func serveStartsWithTheFivePluginsOfPluginsConf() async throws {
+        let config = try shippedConfiguration()
+        let port = Self.freePort()
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString).sqlite").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["serve", "--config", config, "--port", String(port), "--database", database]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var health: [String: Any] = [:]
+        for _ in 0..<200 where health.isEmpty {
+            if let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!) {
+                health = Fixtures.json(data)
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let plugins = try #require(health["plugins"] as? [[String: Any]])
+        #expect(plugins.compactMap { $0["id"] as? String } == ["ledger", "market", "iot", "defi", "depin"])
+        for id in ["ledger", "market", "iot", "defi", "depin"] {
+            let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/\(id)/status")!)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(Fixtures.json(data)["plugin"] as? String == id)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: database))
+    }
+
+    @Test func aBrokenPluginStopsStartupWithOneLine() throws {
+        let broken = try Fixtures.cPlugin(["VARIANT_NO_ENTRY"])
+        let config = try shippedConfiguration(extraPlugin: ("broken", broken))
+        let result = try run(["serve", "--config", config, "--port", "0", "--database", ":memory:"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "stelltron: refusing to start: plugin \(broken): missing entry symbol stl_plugin_entry\n")
+    }
+
+    @Test func aTOMLErrorStopsStartupWithTheLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString.prefix(8)).conf").path
+        try "[host]\nport = 8080\n\n[[plugin]\nid = \"x\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try run(["serve", "--config", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("stelltron: \(path): TOML syntax error at line 4"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func pluginsListShowsEveryPlugin() throws {
+        let result = try run(["plugins", "list", "--config", try shippedConfiguration()])
+        #expect(result.status == 0)
+        for id in ["ledger", "market", "iot", "defi", "depin"] {
+            #expect(result.stdout.contains("\(id) 0.1.0  ABI 1.0"))
+        }
+        #expect(result.stdout.contains("route   GET /api/v1/market/status [public, read]"))
+    }
+
+    @Test func pluginsCheckPassesGoodPluginsAndFailsBrokenOnes() throws {
+        let good = try run(["plugins", "check", BuildProducts.library("StelltronFixtureProbe")])
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("id: probe  version: 1.0.0  ABI: 1.0"))
+        #expect(good.stdout.contains("tables: probe_counters, probe_seen"))
+        #expect(good.stdout.contains("OK: no violations"))
+        let broken = try run(["plugins", "check", try Fixtures.cPlugin(["VARIANT_WRONG_MAJOR"])])
+        #expect(broken.status != 0)
+        #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.0"))
+    }
+}
