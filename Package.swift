@@ -19,6 +19,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "stelltron", targets: ["StelltronCLI"]),
+        .executable(name: "stelltron-bench-abi", targets: ["ABIBenchmark"]),
         .library(name: "StelltronHost", targets: ["StelltronHost"]),
         .library(name: "StelltronTesting", targets: ["StelltronTesting"]),
         .library(name: "StelltronLedger", type: .dynamic, targets: ["LedgerPlugin"]),
@@ -38,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.3.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
@@ -53,6 +55,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CSodium", "CFFI",
             ],
@@ -63,6 +66,12 @@ let package = Package(
             name: "StelltronCLI",
             dependencies: ["StelltronHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI",
+            swiftSettings: swift5
+        ),
+        .executableTarget(
+            name: "ABIBenchmark",
+            dependencies: ["StelltronHost", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ABI",
             swiftSettings: swift5
         ),
         .target(
@@ -84,8 +93,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                "CSodium",
             ],
             path: "Tests/StelltronTests",
+            exclude: ["Vectors"],
             swiftSettings: swift5
         ),
     ]

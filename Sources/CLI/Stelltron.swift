@@ -31,6 +31,11 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var configuration = try loadConfiguration(config)
         let environment = ProcessInfo.processInfo.environment
+        do {
+            try configuration.applyEnvironment(environment)
+        } catch let error as ConfigurationError {
+            fail(error.description)
+        }
         if let value = port ?? environment["STELLTRON_PORT"].flatMap(Int.init) { configuration.port = value }
         if let value = database ?? environment["STELLTRON_DATABASE"] { configuration.databasePath = value }
         if let bind { configuration.host = bind }
@@ -42,7 +47,7 @@ struct Serve: AsyncParsableCommand {
             "plugins": .string(runtime.plugins.map(\.id).joined(separator: ",")),
             "database": .string(configuration.databasePath),
         ])
-        let app = buildApplication(runtime: runtime)
+        let app = try await buildApplication(runtime: runtime)
         try await app.runService()
         runtime.shutdown()
     }

@@ -8,10 +8,10 @@ import Testing
 /// `/iot/events` as a browser sees it, over a raw socket.
 @Suite("server-sent events")
 struct EventStreamTests {
-    private func app(keepAlive: Double = 15) throws -> some ApplicationProtocol {
+    private func app(keepAlive: Double = 15) async throws -> some ApplicationProtocol {
         var configuration = Fixtures.configuration()
         configuration.sseKeepAliveSeconds = keepAlive
-        return buildApplication(runtime: try Fixtures.runtime(configuration), port: 0)
+        return try await buildApplication(runtime: try Fixtures.runtime(configuration), port: 0)
     }
 
     private func increment(_ client: some TestClientProtocol, _ name: String) async throws {

@@ -18,11 +18,11 @@ private struct TestAuthenticator: Authenticator {
 /// The host end to end over real sockets: routing, limits, errors and the JSON shape of each.
 @Suite("HTTP")
 struct HTTPTests {
-    private func app(bodyLimit: Int = 64 * 1024, authenticator: any Authenticator = TestAuthenticator()) throws -> some ApplicationProtocol {
+    private func app(bodyLimit: Int = 64 * 1024, authenticator: (any Authenticator)? = TestAuthenticator()) async throws -> some ApplicationProtocol {
         var configuration = Fixtures.configuration()
         configuration.bodyLimitBytes = bodyLimit
         let runtime = try Fixtures.runtime(configuration)
-        return buildApplication(runtime: runtime, authenticator: authenticator, port: 0)
+        return try await buildApplication(runtime: runtime, authenticator: authenticator, port: 0)
     }
 
     private func json(_ buffer: ByteBuffer) -> [String: Any] {
@@ -117,12 +117,13 @@ struct HTTPTests {
         }
     }
 
-    @Test func defaultAuthenticatorRefusesEveryone() async throws {
-        try await app(authenticator: DenyAllAuthenticator()).test(.live) { client in
+    @Test func defaultAuthenticatorWantsARealAccessToken() async throws {
+        try await app(authenticator: nil).test(.live) { client in
             let response = try await client.execute(
                 uri: "/api/v1/probe/whoami", method: .post, headers: [.authorization: "Bearer test:GXYZ:Donor"],
                 body: ByteBuffer(string: "{}"))
             #expect(response.status == .unauthorized)
+            #expect(json(response.body)["error"] as? String == "invalid or expired access token")
         }
     }
 

@@ -6,12 +6,3 @@ public protocol Authenticator: Sendable {
     /// Returns the caller, or throws an `APIError` (401) when the request carries no valid proof.
     func authenticate(_ request: Request, context: HostRequestContext) async throws -> AuthenticatedUser
 }
-
-/// The authenticator used until wallet sign-in is configured: every protected route answers 401.
-public struct DenyAllAuthenticator: Authenticator {
-    public init() {}
-
-    public func authenticate(_ request: Request, context: HostRequestContext) async throws -> AuthenticatedUser {
-        throw APIError(.unauthorized, "authentication required")
-    }
-}

@@ -30,6 +30,14 @@ public struct HostConfiguration: Sendable {
     public var eventReplayCapacity: Int = 1024
     /// How many undelivered events one subscriber may have before it is dropped as too slow.
     public var subscriberQueueCapacity: Int = 512
+    /// Requests per minute per client IP (GCRA); 0 disables the limit.
+    public var rateLimitPerMinute: Int = 100
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies in front of the host).
+    public var trustedProxies: [String] = []
+    /// Origins the web frontend is served from; `*` allows any origin, without credentials.
+    public var corsAllowedOrigins: [String] = []
+    /// Sign-in settings (`[auth]`).
+    public var auth = AuthSettings()
     /// Slots that must be filled or the host refuses to start.
     public var requiredSlots: [String] = []
     public var plugins: [PluginEntry] = []
@@ -53,6 +61,19 @@ public struct HostConfiguration: Sendable {
         return configuration
     }
 
+    /// Applies the environment overrides operators and load tests use.
+    public mutating func applyEnvironment(_ environment: [String: String]) throws {
+        if let value = environment["STELLTRON_RATE_LIMIT_PER_MINUTE"], !value.isEmpty {
+            guard let limit = Int(value), limit >= 0 else {
+                throw ConfigurationError(file: "STELLTRON_RATE_LIMIT_PER_MINUTE", message: "must be a whole number ≥ 0")
+            }
+            rateLimitPerMinute = limit
+        }
+        if let secret = environment["STELLTRON_JWT_SECRET"], !secret.isEmpty, auth.jwtSecret == nil {
+            auth.jwtSecret = secret
+        }
+    }
+
     /// Parses TOML text. `file` only names the source in errors.
     public static func parse(_ text: String, file: String = "plugins.conf") throws -> HostConfiguration {
         let table: TOMLTable
@@ -71,6 +92,20 @@ public struct HostConfiguration: Sendable {
         }
         return try raw.validated(file: file)
     }
+}
+
+/// Wallet sign-in and token settings, from `[auth]`.
+public struct AuthSettings: Sendable, Equatable {
+    /// Accept only one-time challenge messages (no static `los-tecnicos-auth` signatures).
+    public var requireChallenge = false
+    /// HS256 secret; from `jwt_secret`, else STELLTRON_JWT_SECRET, else generated once into the
+    /// data folder with owner-only permissions.
+    public var jwtSecret: String?
+    public var accessTokenSeconds: Double = 900
+    public var refreshTokenSeconds: Double = 7 * 86_400
+    public var challengeSeconds: Double = 300
+
+    public init() {}
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -106,6 +141,16 @@ private struct RawFile: Decodable {
         var event_replay_capacity: Int?
         var subscriber_queue_capacity: Int?
         var required_slots: [String]?
+        var rate_limit_per_minute: Int?
+        var trusted_proxies: [String]?
+        var cors_allowed_origins: [String]?
+    }
+    struct Auth: Decodable {
+        var require_challenge: Bool?
+        var jwt_secret: String?
+        var access_token_seconds: Double?
+        var refresh_token_days: Double?
+        var challenge_seconds: Double?
     }
     struct Plugin: Decodable {
         var id: String
@@ -114,6 +159,7 @@ private struct RawFile: Decodable {
     }
 
     var host: Host?
+    var auth: Auth?
     var plugin: [Plugin]?
     var slots: [String: String]?
 
@@ -144,6 +190,25 @@ private struct RawFile: Decodable {
                 configuration.subscriberQueueCapacity = capacity
             }
             configuration.requiredSlots = host.required_slots ?? []
+            if let limit = host.rate_limit_per_minute {
+                guard limit >= 0 else { throw ConfigurationError(file: file, message: "host.rate_limit_per_minute must not be negative") }
+                configuration.rateLimitPerMinute = limit
+            }
+            configuration.trustedProxies = host.trusted_proxies ?? []
+            configuration.corsAllowedOrigins = host.cors_allowed_origins ?? []
+        }
+        if let auth {
+            configuration.auth.requireChallenge = auth.require_challenge ?? false
+            configuration.auth.jwtSecret = auth.jwt_secret.flatMap { $0.isEmpty ? nil : $0 }
+            for (name, value) in [("access_token_seconds", auth.access_token_seconds), ("refresh_token_days", auth.refresh_token_days),
+                                  ("challenge_seconds", auth.challenge_seconds)] {
+                if let value, !(value > 0 && value.isFinite) {
+                    throw ConfigurationError(file: file, message: "auth.\(name) must be positive")
+                }
+            }
+            configuration.auth.accessTokenSeconds = auth.access_token_seconds ?? configuration.auth.accessTokenSeconds
+            configuration.auth.refreshTokenSeconds = auth.refresh_token_days.map { $0 * 86_400 } ?? configuration.auth.refreshTokenSeconds
+            configuration.auth.challengeSeconds = auth.challenge_seconds ?? configuration.auth.challengeSeconds
         }
         var seen = Set<String>()
         for entry in plugin ?? [] {

@@ -4,21 +4,35 @@ import Logging
 
 /// Builds the HTTP application around a loaded runtime — the function both `stelltron serve` and
 /// the end-to-end tests call (tests pass port 0 and an in-memory database).
+///
+/// Middleware order, outermost first: access log (sees every final status), client address,
+/// CORS (answers preflights before they count), rate limit, JSON errors, then the routes.
 public func buildApplication(
     runtime: PluginRuntime,
-    authenticator: any Authenticator = DenyAllAuthenticator(),
+    auth: AuthService? = nil,
+    authenticator: (any Authenticator)? = nil,
     port: Int? = nil
-) -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
+    let configuration = runtime.configuration
+    let auth = if let auth { auth } else {
+        try await AuthService(configuration: configuration, store: runtime.store, clock: runtime.clock)
+    }
     let router = Router(context: HostRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies)))
+    router.add(middleware: CORSPolicyMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
+    if configuration.rateLimitPerMinute > 0 {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute), clock: runtime.clock))
+    }
     router.add(middleware: JSONErrorMiddleware())
     HealthEndpoint.register(on: router, runtime: runtime)
     EventStreamEndpoint.register(on: router, runtime: runtime)
-    PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator)
+    AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
+    PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
     return Application(
         router: router,
         configuration: .init(
-            address: .hostname(runtime.configuration.host, port: port ?? runtime.configuration.port),
+            address: .hostname(configuration.host, port: port ?? configuration.port),
             serverName: "stelltron"),
         services: [TickService(runtime: runtime)],
         logger: runtime.logger)

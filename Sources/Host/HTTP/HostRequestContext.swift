@@ -6,12 +6,18 @@ import NIOCore
 public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The client behind a trusted proxy, set by `ClientAddressMiddleware`.
+    public var forwardedClientIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The peer's IP address as text, or "" when unknown (unix sockets, tests without a socket).
-    public var clientIP: String { remoteAddress?.ipAddress ?? "" }
+    /// The client's IP address: from a trusted proxy's `X-Forwarded-For`, else the socket peer's,
+    /// or "" when unknown (unix sockets).
+    public var clientIP: String { forwardedClientIP ?? peerIP }
+
+    /// The socket peer's IP address.
+    public var peerIP: String { remoteAddress?.ipAddress ?? "" }
 }

@@ -61,7 +61,7 @@ public enum PluginChecker {
             report.tables = try runtime.store.pool.read { db in
                 try String.fetchAll(db, sql: """
                     SELECT name FROM sqlite_master
-                    WHERE type = 'table' AND name <> 'host_migrations' AND substr(name, 1, 7) <> 'sqlite_'
+                    WHERE type = 'table' AND substr(name, 1, 5) <> 'host_' AND substr(name, 1, 7) <> 'sqlite_'
                     ORDER BY name
                     """)
             }

@@ -3,7 +3,39 @@ import Foundation
 
 /// Services the host itself offers to plugins under the `host.` prefix.
 enum HostServices {
-    static func call(_ name: String, request: Data, runtime: PluginRuntime) -> LoadedPlugin.Outcome {
+    static func call(_ name: String, request: Data, from caller: CallContext) -> LoadedPlugin.Outcome {
+        let runtime = caller.runtime
+        let db = caller.scope.database
+        do {
+            switch name {
+            case "host.users.get":
+                let input = try decode(UserRequest.self, request)
+                guard let user = try UserStore.find(input.id, in: db) else {
+                    return .init(status: STL_ERR_NOT_FOUND, body: Data("no user \(input.id)".utf8))
+                }
+                return try encode(user)
+            case "host.users.set_role":
+                guard caller.scope.canWrite else {
+                    return .init(status: STL_ERR_STORAGE, body: Data("host.users.set_role writes and cannot be called from a read-only route".utf8))
+                }
+                let input = try decode(RoleRequest.self, request)
+                guard let role = Role(rawValue: input.role) else {
+                    return .init(status: STL_ERR_BAD_REQUEST, body: Data("role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))".utf8))
+                }
+                guard let user = try UserStore.promote(input.id, to: role, location: input.location, in: db) else {
+                    return .init(status: STL_ERR_NOT_FOUND, body: Data("no user \(input.id)".utf8))
+                }
+                return try encode(user)
+            case "host.users.count":
+                return try encode(["count": UserStore.count(in: db)])
+            default:
+                break
+            }
+        } catch let error as DecodingError {
+            return .init(status: STL_ERR_BAD_REQUEST, body: Data(DecodingMessages.describe(error).utf8))
+        } catch {
+            return .init(status: STL_ERR_STORAGE, body: Data("\(error)".utf8))
+        }
         switch name {
         case "host.plugins.list":
             // Lets a plugin report "zero" for a domain whose plugin is not loaded.
@@ -19,6 +51,23 @@ enum HostServices {
         default:
             return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("the host offers no service \(name)".utf8))
         }
+    }
+
+    struct UserRequest: Decodable { var id: String }
+    struct RoleRequest: Decodable {
+        var id: String
+        var role: String
+        var location: String?
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+
+    private static func encode<T: Encodable>(_ value: T) throws -> LoadedPlugin.Outcome {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return .init(status: STL_OK, body: try encoder.encode(value))
     }
 
     private static func encode(_ object: Any) -> LoadedPlugin.Outcome {

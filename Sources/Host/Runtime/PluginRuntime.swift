@@ -172,7 +172,7 @@ public final class PluginRuntime: @unchecked Sendable {
             return .init(status: STL_ERR_INTERNAL, body: Data("service call chain deeper than \(Self.maximumServiceDepth): \(name)".utf8))
         }
         if name.hasPrefix("host.") {
-            return HostServices.call(name, request: request.data, runtime: self)
+            return HostServices.call(name, request: request.data, from: caller)
         }
         let prefix = String(name.prefix { $0 != "." })
         let target: LoadedPlugin

@@ -40,6 +40,7 @@ public final class Store: Sendable {
                 )
                 """)
         }
+        _ = try Migrations.apply(HostSchema.migrations, plugin: "host", file: file, store: self)
     }
 
     deinit {

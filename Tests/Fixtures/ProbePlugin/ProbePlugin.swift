@@ -21,6 +21,7 @@ final class ProbePlugin: StelltronPlugin {
         services: [
             Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
             Service("probe.get", writes: false),
+            Service("probe.echo", writes: false, summary: "answers the request unchanged (ABI benchmarks)"),
         ],
         migrations: [
             Migration("001_counters", "CREATE TABLE probe_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"),
@@ -108,6 +109,7 @@ final class ProbePlugin: StelltronPlugin {
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
+        if name == "probe.echo" { return request }
         let input = try JSONCoding.decodeBody(Increment.self, from: request)
         switch name {
         case "probe.add":

@@ -43,9 +43,26 @@ enum Fixtures {
 
 extension Fixtures {
     /// A runtime that logs warnings and errors only, to keep test output readable.
-    static func runtime(_ configuration: HostConfiguration) throws -> PluginRuntime {
+    static func runtime(_ configuration: HostConfiguration, clock: TestClock? = nil) throws -> PluginRuntime {
         var logger = Logger(label: "stelltron.test")
         logger.logLevel = .warning
-        return try PluginRuntime(configuration: configuration, logger: logger)
+        guard let clock else { return try PluginRuntime(configuration: configuration, logger: logger) }
+        return try PluginRuntime(configuration: configuration, logger: logger, clock: { clock.now })
+    }
+}
+
+/// A clock tests move by hand.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_795_000_000)) {
+        current = start
+    }
+
+    var now: Date { lock.withLock { current } }
+
+    func advance(_ seconds: TimeInterval) {
+        lock.withLock { current = current.addingTimeInterval(seconds) }
     }
 }

@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+
+/// Wallet sign-in: signature checks, users, access and refresh tokens, challenges. The HTTP
+/// endpoints and the authenticator are thin shells over this.
+public final class AuthService: Sendable {
+    let settings: AuthSettings
+    let tokens: AccessTokens
+    let store: Store
+    let clock: @Sendable () -> Date
+
+    public init(configuration: HostConfiguration, store: Store, clock: @escaping @Sendable () -> Date) async throws {
+        settings = configuration.auth
+        tokens = await AccessTokens(secret: try JWTSecret.resolve(configuration), lifetime: configuration.auth.accessTokenSeconds)
+        self.store = store
+        self.clock = clock
+    }
+
+    /// A sign-in attempt as the contract's body carries it (`message` is our optional extension).
+    struct Proof: Decodable {
+        var wallet_address: String
+        var signature: String
+        var message: String?
+    }
+
+    /// Checks the proof; consumes its challenge when it uses one. Runs in the caller's transaction.
+    func verify(_ proof: Proof, in db: Database) throws -> StellarAddress {
+        let address: StellarAddress
+        do {
+            address = try StellarAddress(proof.wallet_address)
+        } catch {
+            throw APIError(.badRequest, "invalid wallet address")
+        }
+        let message = proof.message ?? Challenges.staticMessage
+        if message == Challenges.staticMessage {
+            if settings.requireChallenge {
+                throw APIError(.unauthorized, "a one-time challenge is required: POST /api/v1/auth/challenge, then sign its message")
+            }
+        } else if !message.hasPrefix(Challenges.prefix) {
+            throw APIError(.badRequest, "message must be \(Challenges.staticMessage) or a challenge from /api/v1/auth/challenge")
+        }
+        guard StellarSignature.isValid(signatureBase64: proof.signature, message: message, address: address) else {
+            throw APIError(.unauthorized, "invalid wallet signature")
+        }
+        // The challenge is spent only by a valid signature, so a forger cannot burn it.
+        if message != Challenges.staticMessage, try !Challenges.consume(message, for: address, at: clock(), in: db) {
+            throw APIError(.unauthorized, "challenge is unknown, expired or already used")
+        }
+        return address
+    }
+
+    func challenge(for walletAddress: String) async throws -> (message: String, expiresAt: Date) {
+        guard let address = try? StellarAddress(walletAddress) else { throw APIError(.badRequest, "invalid wallet address") }
+        let now = clock()
+        return try await store.pool.write { db in
+            try Challenges.create(for: address, lifetime: self.settings.challengeSeconds, at: now, in: db)
+        }
+    }
+
+    func signUp(_ proof: Proof) async throws -> (user: User, created: Bool) {
+        let now = clock()
+        return try await store.pool.write { db in
+            let address = try self.verify(proof, in: db)
+            return try UserStore.signUp(address, at: now, in: db)
+        }
+    }
+
+    func logIn(_ proof: Proof) async throws -> (access: String, refresh: String) {
+        let now = clock()
+        let (user, refresh): (User, String) = try await store.pool.write { db in
+            let address = try self.verify(proof, in: db)
+            guard let user = try UserStore.find(address.description, in: db) else {
+                throw APIError(.notFound, "no user with this wallet: sign up first")
+            }
+            return (user, try RefreshTokens.issue(for: user.id, lifetime: self.settings.refreshTokenSeconds, at: now, in: db))
+        }
+        return (try await tokens.issue(for: user, at: now), refresh)
+    }
+
+    func refresh(_ token: String) async throws -> (access: String, refresh: String) {
+        let now = clock()
+        // A reuse must revoke the family even though the request fails, so the revocation commits
+        // in its own transaction before the 401 is thrown.
+        let outcome: Result<(User, String), RefreshTokens.Failure> = try await store.pool.write { db in
+            do {
+                let (userID, next) = try RefreshTokens.rotate(token, lifetime: self.settings.refreshTokenSeconds, at: now, in: db)
+                guard let user = try UserStore.find(userID, in: db) else { return .failure(.unknown) }
+                return .success((user, next))
+            } catch let failure as RefreshTokens.Failure {
+                return .failure(failure)
+            }
+        }
+        switch outcome {
+        case .success(let (user, next)):
+            return (try await tokens.issue(for: user, at: now), next)
+        case .failure(.reused):
+            throw APIError(.unauthorized, "refresh token was already used; the session is revoked")
+        case .failure(.expired):
+            throw APIError(.unauthorized, "refresh token expired")
+        case .failure(.unknown):
+            throw APIError(.unauthorized, "invalid refresh token")
+        }
+    }
+
+    /// The caller of a `Bearer` token, with the role stored now.
+    func user(forAccessToken token: String) async throws -> User {
+        guard let claims = await tokens.verify(token, at: clock()) else {
+            throw APIError(.unauthorized, "invalid or expired access token")
+        }
+        guard let user = try await store.pool.read({ db in try UserStore.find(claims.user_id, in: db) }) else {
+            throw APIError(.unauthorized, "user no longer exists")
+        }
+        return user
+    }
+}

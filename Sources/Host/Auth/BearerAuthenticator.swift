@@ -1,0 +1,27 @@
+import Hummingbird
+
+/// The authenticator of protected routes: a valid HS256 access token in `Authorization: Bearer`,
+/// and the user's role as stored now (a promotion counts at once; a stale token role never does).
+public struct BearerAuthenticator: Authenticator {
+    let auth: AuthService
+
+    public init(auth: AuthService) {
+        self.auth = auth
+    }
+
+    public func authenticate(_ request: Request, context: HostRequestContext) async throws -> AuthenticatedUser {
+        let user = try await auth.user(forAccessToken: try Self.bearerToken(request))
+        return AuthenticatedUser(id: user.id, role: user.role)
+    }
+
+    static func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw APIError(.unauthorized, "missing Authorization: Bearer <access_token>")
+        }
+        let parts = header.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw APIError(.unauthorized, "Authorization must be: Bearer <access_token>")
+        }
+        return String(parts[1])
+    }
+}

@@ -1,0 +1,34 @@
+import CSodium
+import Foundation
+
+/// Where the HS256 secret comes from: the configuration (or STELLTRON_JWT_SECRET, applied into it),
+/// else a file `jwt-secret` beside the database, generated once with owner-only permissions. Never
+/// a constant in the code. A private in-memory database gets a fresh random secret.
+enum JWTSecret {
+    static func resolve(_ configuration: HostConfiguration) throws -> [UInt8] {
+        if let configured = configuration.auth.jwtSecret {
+            guard configured.utf8.count >= 32 else {
+                throw ConfigurationError(file: configuration.sourcePath ?? "plugins.conf", message: "auth.jwt_secret must be at least 32 bytes")
+            }
+            return Array(configured.utf8)
+        }
+        if configuration.databasePath == ":memory:" { return random(32) }
+        let folder = URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent()
+        let file = folder.appendingPathComponent("jwt-secret").path
+        if let existing = FileManager.default.contents(atPath: file), existing.count >= 32 {
+            return Array(existing)
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let secret = Array(random(32).map { String(format: "%02x", $0) }.joined().utf8)
+        guard FileManager.default.createFile(atPath: file, contents: Data(secret), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError(file: file, message: "cannot write the generated JWT secret")
+        }
+        return secret
+    }
+
+    private static func random(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        randombytes_buf(&bytes, count)
+        return bytes
+    }
+}

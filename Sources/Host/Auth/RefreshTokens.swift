@@ -1,0 +1,45 @@
+import CSodium
+import Foundation
+import GRDB
+
+/// Refresh tokens: random UUIDs, stored only as SHA-256 hashes, one family per sign-in session.
+/// Using one rotates it (the old one is revoked, a new one issued in the same family); presenting
+/// a revoked one means it leaked, so the whole family is revoked.
+enum RefreshTokens {
+    enum Failure: Error, Equatable {
+        case unknown, expired, reused
+    }
+
+    static func issue(for userID: String, family: String? = nil, lifetime: TimeInterval, at now: Date, in db: Database) throws -> String {
+        let token = UUID().uuidString.lowercased()
+        try db.execute(
+            sql: "INSERT INTO host_refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [hash(token), userID, family ?? UUID().uuidString, Int64(now.timeIntervalSince1970 + lifetime), Int64(now.timeIntervalSince1970)])
+        return token
+    }
+
+    /// Revokes `token` and issues its successor; returns the user id and the new token.
+    static func rotate(_ token: String, lifetime: TimeInterval, at now: Date, in db: Database) throws -> (userID: String, token: String) {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT user_id, family_id, expires_at, revoked_at FROM host_refresh_tokens WHERE token_hash = ?",
+            arguments: [hash(token)]) else { throw Failure.unknown }
+        let family: String = row["family_id"]
+        let nowSeconds = Int64(now.timeIntervalSince1970)
+        if row["revoked_at"] as Int64? != nil {
+            try db.execute(sql: "UPDATE host_refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+                           arguments: [nowSeconds, family])
+            throw Failure.reused
+        }
+        guard (row["expires_at"] as Int64) > nowSeconds else { throw Failure.expired }
+        try db.execute(sql: "UPDATE host_refresh_tokens SET revoked_at = ? WHERE token_hash = ?", arguments: [nowSeconds, hash(token)])
+        let userID: String = row["user_id"]
+        return (userID, try issue(for: userID, family: family, lifetime: lifetime, at: now, in: db))
+    }
+
+    static func hash(_ token: String) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
+        let bytes = Array(token.utf8)
+        crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+}

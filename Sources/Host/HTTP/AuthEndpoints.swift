@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+
+/// `/api/v1/auth/*`: challenge, signup, login, refresh, me.
+enum AuthEndpoints {
+    static let routes: Set<String> = [
+        "POST /api/v1/auth/challenge", "POST /api/v1/auth/signup", "POST /api/v1/auth/login",
+        "POST /api/v1/auth/refresh", "GET /api/v1/auth/me",
+    ]
+
+    struct ChallengeRequest: Decodable { var wallet_address: String }
+    struct RefreshRequest: Decodable { var refresh_token: String }
+
+    static func register(on router: Router<HostRequestContext>, auth: AuthService, bodyLimit: Int) {
+        router.post("/api/v1/auth/challenge") { request, _ -> Response in
+            let input = try await decode(ChallengeRequest.self, request, limit: bodyLimit)
+            let challenge = try await auth.challenge(for: input.wallet_address)
+            return try json(.ok, ["message": challenge.message, "expires_at": Timestamps.iso8601(challenge.expiresAt)])
+        }
+        router.post("/api/v1/auth/signup") { request, _ -> Response in
+            let (user, created) = try await auth.signUp(try await decode(AuthService.Proof.self, request, limit: bodyLimit))
+            return try json(created ? .created : .ok, user)
+        }
+        router.post("/api/v1/auth/login") { request, _ -> Response in
+            let tokens = try await auth.logIn(try await decode(AuthService.Proof.self, request, limit: bodyLimit))
+            return try json(.ok, ["access_token": tokens.access, "refresh_token": tokens.refresh])
+        }
+        router.post("/api/v1/auth/refresh") { request, _ -> Response in
+            let input = try await decode(RefreshRequest.self, request, limit: bodyLimit)
+            let tokens = try await auth.refresh(input.refresh_token)
+            return try json(.ok, ["access_token": tokens.access, "refresh_token": tokens.refresh])
+        }
+        router.get("/api/v1/auth/me") { request, _ -> Response in
+            try json(.ok, try await auth.user(forAccessToken: try BearerAuthenticator.bearerToken(request)))
+        }
+    }
+
+    /// Reads and decodes a JSON body; every failure is a 400 (or 413) with a readable reason.
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
+        let buffer = try await request.body.collect(upTo: limit)
+        let data = Data(buffer.readableBytesView)
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw APIError(.badRequest, DecodingMessages.describe(error))
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return JSONResponse.make(status: status, body: try encoder.encode(value))
+    }
+}
+
+/// Decoding errors in words an API caller can act on.
+enum DecodingMessages {
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String { keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context.codingPath)
+            return "missing field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "field '\(path(context.codingPath))' has the wrong type"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "invalid JSON body" : "field '\(path(context.codingPath))' is invalid"
+        @unknown default:
+            return "invalid JSON body"
+        }
+    }
+}
