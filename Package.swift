@@ -8,9 +8,10 @@ let pluginLinkerSettings: [LinkerSetting] = [
 let pluginKit: Target.Dependency = .product(name: "StelltronPluginKit", package: "PluginAPI")
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
-/// One dynamic library per domain plugin: `.build/<config>/libStelltron<Name>.so`.
-func plugin(_ name: String, folder: String) -> Target {
-    .target(name: "\(name)Plugin", dependencies: [pluginKit], path: folder,
+/// One dynamic library per domain plugin: `.build/<config>/libStelltron<Name>.so`. A plugin's pure
+/// domain logic lives in its own `<Name>Core` target, which unit tests import without the ABI.
+func plugin(_ name: String, folder: String, dependencies: [Target.Dependency] = []) -> Target {
+    .target(name: "\(name)Plugin", dependencies: [pluginKit] + dependencies, path: folder,
             swiftSettings: swift5, linkerSettings: pluginLinkerSettings)
 }
 
@@ -80,7 +81,8 @@ let package = Package(
             path: "Sources/Testing",
             swiftSettings: swift5
         ),
-        plugin("Ledger", folder: "Plugins/ledger"),
+        .target(name: "LedgerCore", dependencies: ["CSodium"], path: "Plugins/ledger/Core", swiftSettings: swift5),
+        plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore"]),
         plugin("Market", folder: "Plugins/market"),
         plugin("IoT", folder: "Plugins/iot"),
         plugin("Defi", folder: "Plugins/defi"),
@@ -89,8 +91,9 @@ let package = Package(
         .testTarget(
             name: "StelltronTests",
             dependencies: [
-                "StelltronHost", "StelltronTesting",
+                "StelltronHost", "StelltronTesting", "LedgerCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 "CSodium",

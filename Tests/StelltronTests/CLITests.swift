@@ -77,11 +77,13 @@ struct CLITests {
         }
         let plugins = try #require(health["plugins"] as? [[String: Any]])
         #expect(plugins.compactMap { $0["id"] as? String } == ["ledger", "market", "iot", "defi", "depin"])
-        for id in ["ledger", "market", "iot", "defi", "depin"] {
+        for id in ["market", "iot", "defi", "depin"] {
             let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/\(id)/status")!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
             #expect(Fixtures.json(data)["plugin"] as? String == id)
         }
+        let (supply, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/tokens/supply")!)
+        #expect(Fixtures.json(supply)["ratio"] as? String == "1 kWh = 1000 LT")
         process.terminate()
         process.waitUntilExit()
         #expect(FileManager.default.fileExists(atPath: database))
@@ -108,8 +110,10 @@ struct CLITests {
         let result = try run(["plugins", "list", "--config", try shippedConfiguration()])
         #expect(result.status == 0)
         for id in ["ledger", "market", "iot", "defi", "depin"] {
-            #expect(result.stdout.contains("\(id) 0.1.0  ABI 1.0"))
+            #expect(result.stdout.contains("\n\(id) ") || result.stdout.hasPrefix("\(id) "))
         }
+        #expect(result.stdout.contains("ledger 1.0.0  ABI 1.0"))
+        #expect(result.stdout.contains("service ledger.mint (write)"))
         #expect(result.stdout.contains("route   GET /api/v1/market/status [public, read]"))
     }
 

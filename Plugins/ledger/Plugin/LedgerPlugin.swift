@@ -1,0 +1,31 @@
+import Foundation
+import StelltronPluginKit
+
+/// The ledger plugin: the bank of the system. LT balances in integer micro-LT, a double-entry
+/// journal whose entries are hash-chained, services every other plugin moves LT through, and the
+/// public transparency API.
+final class LedgerPlugin: StelltronPlugin {
+    static let manifest = PluginManifest(
+        id: "ledger",
+        version: "1.0.0",
+        description: "LT balances, the hash-chained journal and the public transparency API",
+        routes: PublicAPI.routes,
+        services: LedgerServices.declarations,
+        migrations: Schema.migrations
+    )
+
+    init(config: JSONValue, host: PluginHost) throws {}
+
+    func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        try PublicAPI.handle(request, journal: Journal(host: host))
+    }
+
+    func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
+        try LedgerServices.call(name, request, journal: Journal(host: host))
+    }
+}
+
+@_cdecl("stl_plugin_entry")
+public func stl_plugin_entry(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
+    exportPlugin(LedgerPlugin.self, hostABIMajor: hostABIMajor)
+}
