@@ -83,7 +83,8 @@ let package = Package(
         ),
         .target(name: "LedgerCore", dependencies: ["CSodium"], path: "Plugins/ledger/Core", swiftSettings: swift5),
         plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore"]),
-        plugin("Market", folder: "Plugins/market"),
+        .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift5),
+        plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore"]),
         plugin("IoT", folder: "Plugins/iot"),
         plugin("Defi", folder: "Plugins/defi"),
         plugin("Depin", folder: "Plugins/depin"),
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "StelltronTests",
             dependencies: [
-                "StelltronHost", "StelltronTesting", "LedgerCore",
+                "StelltronHost", "StelltronTesting", "LedgerCore", "MarketCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk; }
 command -v curl >/dev/null || { apt-get install -y -qq curl >/dev/null 2>&1 || sudo apt-get install -y -qq curl; }
 
-swift build -c release >/dev/null
-bin=.build/release
+swift build -c release > /tmp/stelltron-bench-build.log 2>&1 || { grep -E "error" /tmp/stelltron-bench-build.log; exit 1; }
+bin="$PWD/.build/release"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u +%Y-%m-%d)"
 
 echo "== ABI round trip"

@@ -7,8 +7,8 @@ import StelltronHost
 //
 //   .build/release/stelltron-bench-abi [plugin-dir]
 
-let directory = CommandLine.arguments.dropFirst().first
-    ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+let directory = URL(fileURLWithPath: CommandLine.arguments.dropFirst().first
+    ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path).standardizedFileURL.path
 var configuration = HostConfiguration(plugins: [.init(id: "probe", library: "\(directory)/libStelltronFixtureProbe.so")])
 configuration.databasePath = ":memory:"
 var logger = Logger(label: "bench")

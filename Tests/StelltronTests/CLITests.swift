@@ -77,13 +77,15 @@ struct CLITests {
         }
         let plugins = try #require(health["plugins"] as? [[String: Any]])
         #expect(plugins.compactMap { $0["id"] as? String } == ["ledger", "market", "iot", "defi", "depin"])
-        for id in ["market", "iot", "defi", "depin"] {
+        for id in ["iot", "defi", "depin"] {
             let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/\(id)/status")!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
             #expect(Fixtures.json(data)["plugin"] as? String == id)
         }
         let (supply, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/tokens/supply")!)
         #expect(Fixtures.json(supply)["ratio"] as? String == "1 kWh = 1000 LT")
+        let (_, market) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/market/orders")!)
+        #expect((market as? HTTPURLResponse)?.statusCode == 401)
         process.terminate()
         process.waitUntilExit()
         #expect(FileManager.default.fileExists(atPath: database))
@@ -114,7 +116,8 @@ struct CLITests {
         }
         #expect(result.stdout.contains("ledger 1.0.0  ABI 1.0"))
         #expect(result.stdout.contains("service ledger.mint (write)"))
-        #expect(result.stdout.contains("route   GET /api/v1/market/status [public, read]"))
+        #expect(result.stdout.contains("route   GET /api/v1/market/orders [protected, read]"))
+        #expect(result.stdout.contains("slot    pricing/1 (filled)"))
     }
 
     @Test func pluginsCheckPassesGoodPluginsAndFailsBrokenOnes() throws {

@@ -19,6 +19,11 @@ public struct PluginRequest: Sendable {
     public struct Caller: Sendable, Equatable {
         public let id: String
         public let role: String
+
+        public init(id: String, role: String) {
+            self.id = id
+            self.role = role
+        }
     }
 
     public init(method: String, path: String, route: String, pathParameters: [String: String] = [:],

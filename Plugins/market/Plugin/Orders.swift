@@ -1,0 +1,192 @@
+import Foundation
+import MarketCore
+import StelltronPluginKit
+
+/// Orders in storage: placing (with the LT reservation of a sell and immediate matching),
+/// cancelling, listing. Everything runs in the request's transaction: a failed step leaves no
+/// order, no reservation and no trade behind.
+struct Orders {
+    let host: PluginHost
+    let pricing: Pricing
+
+    static let open = "('Created', 'PartiallyFilled')"
+    static let maxKWh = 1000.0
+    static let maxPrice = 1_000_000.0
+
+    struct Placement: Decodable {
+        var type: String
+        var kwh_amount: Double
+        var token_price: Double
+    }
+
+    struct OrderJSON: Encodable {
+        let id: String
+        let user_id: String
+        let type: String
+        let kwh_amount: Double
+        let remaining_kwh: Double
+        let token_price: Double
+        let status: String
+        let created_at: String
+    }
+
+    struct TradeJSON: Encodable {
+        let id: String
+        let donor_id: String
+        let recipient_id: String
+        let kwh_amount: Double
+        let token_price: Double
+        let token_amount: Double
+        let fee: Double
+        let status: String
+        let tx_hash: String
+        let timestamp: String
+    }
+
+    struct Placed: Encodable {
+        let order: OrderJSON
+        let trades: [TradeJSON]
+    }
+
+    static func validate(_ input: Placement) throws -> (side: Side, kwh: Int64, price: Int64) {
+        guard let side = Side(rawValue: input.type) else { throw PluginError.badRequest("type must be buy or sell") }
+        guard input.kwh_amount.isFinite, input.kwh_amount > 0, input.kwh_amount <= maxKWh else {
+            throw PluginError.badRequest("kwh_amount must be a number greater than 0 and at most \(Int(maxKWh))")
+        }
+        guard input.token_price.isFinite, input.token_price > 0, input.token_price <= maxPrice else {
+            throw PluginError.badRequest("token_price must be a number greater than 0 and at most \(Int(maxPrice))")
+        }
+        let kwh = Units.toMicro(input.kwh_amount), price = Units.toMicro(input.token_price)
+        guard kwh > 0, price > 0 else { throw PluginError.badRequest("amounts below one millionth are not supported") }
+        return (side, kwh, price)
+    }
+
+    /// Places an order for `user` and matches it at once.
+    func place(user: PluginRequest.Caller, side: Side, kwh: Int64, price: Int64, source: String = "user") throws -> Placed {
+        if side == .sell && user.role == "Recipient" {
+            struct Promotion: Encodable { let id: String; let role: String }
+            _ = try host.callRaw("host.users.set_role", try JSONCoding.encode(Promotion(id: user.id, role: "Donor")))
+        }
+        let id = try Units.uuid(host)
+        if side == .sell {
+            struct Lock: Encodable { let account: String; let escrow: String; let amount_micro: Int64; let reference: String }
+            _ = try host.callRaw("ledger.lock", try JSONCoding.encode(Lock(account: user.id, escrow: "order-\(id)",
+                                                                           amount_micro: kwh * Units.microLTPerMicroKWh, reference: id)))
+        }
+        let seq = (try host.query("SELECT COALESCE(MAX(seq), 0) AS s FROM market_orders").first?["s"]?.int64Value ?? 0) + 1
+        let now = host.now().formatted(.iso8601)
+        try host.execute("""
+            INSERT INTO market_orders (id, seq, user_id, type, kwh_micro, remaining_micro, price_micro, status, source, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'Created', ?, ?)
+            """, [.text(id), .int(seq), .text(user.id), .text(side.rawValue), .int(kwh), .int(kwh), .int(price), .text(source), .text(now)])
+        let incoming = BookOrder(id: id, userID: user.id, side: side, price: price, remaining: kwh, sequence: seq)
+        let trades = try match(incoming)
+        return Placed(order: try find(id)!, trades: trades)
+    }
+
+    /// Matches `incoming` against the resting orders that cross it, best first.
+    private func match(_ incoming: BookOrder) throws -> [TradeJSON] {
+        let opposite = incoming.side == .buy ? "sell" : "buy"
+        let priceTest = incoming.side == .buy ? "price_micro <= ?" : "price_micro >= ?"
+        let order = incoming.side == .buy ? "price_micro ASC, seq ASC" : "price_micro DESC, seq ASC"
+        var remaining = incoming.remaining
+        var trades: [TradeJSON] = []
+        // Candidates come in batches so a huge book is never loaded whole.
+        while remaining > 0 {
+            let rows = try host.query("""
+                SELECT id, user_id, type, price_micro, remaining_micro, seq FROM market_orders
+                WHERE type = ? AND status IN \(Self.open) AND \(priceTest) AND user_id <> ?
+                ORDER BY \(order) LIMIT 100
+                """, [.text(opposite), .int(incoming.price), .text(incoming.userID)])
+            if rows.isEmpty { break }
+            var current = incoming
+            current.remaining = remaining
+            let (fills, left) = MatchingEngine.match(current, against: rows.compactMap(Self.bookOrder))
+            if fills.isEmpty { break }
+            for fill in fills { trades.append(try execute(fill)) }
+            remaining = left
+        }
+        return trades
+    }
+
+    /// Records one fill: both orders reduced, the seller's reserved LT burned, the trade chained
+    /// in the ledger, a `trade` event for the live feeds.
+    private func execute(_ fill: Fill) throws -> TradeJSON {
+        for orderID in [fill.buyOrderID, fill.sellOrderID] {
+            try host.execute("""
+                UPDATE market_orders SET remaining_micro = remaining_micro - ?,
+                    status = CASE WHEN remaining_micro - ? = 0 THEN 'Matched' ELSE 'PartiallyFilled' END
+                WHERE id = ?
+                """, [.int(fill.quantity), .int(fill.quantity), .text(orderID)])
+        }
+        let tradeID = try Units.uuid(host)
+        let amount = Units.tokenAmount(kwh: fill.quantity, price: fill.price)
+        let fee = Units.fee(of: amount)
+        struct Burn: Encodable { let account: String; let amount_micro: Int64; let reason: String; let reference: String }
+        _ = try host.callRaw("ledger.burn", try JSONCoding.encode(Burn(
+            account: "escrow:order-\(fill.sellOrderID)", amount_micro: fill.quantity * Units.microLTPerMicroKWh,
+            reason: "energy delivered in trade", reference: tradeID)))
+        let now = host.now()
+        let trade = TradeJSON(
+            id: tradeID, donor_id: fill.sellerID, recipient_id: fill.buyerID, kwh_amount: Units.fromMicro(fill.quantity),
+            token_price: Units.fromMicro(fill.price), token_amount: Units.fromMicro(amount), fee: Units.fromMicro(fee),
+            status: "Completed", tx_hash: "", timestamp: now.formatted(.iso8601))
+        struct Posted: Decodable { let hash: String }
+        let hash = try host.call("ledger.record_trade", trade, as: Posted.self).hash
+        let seq = (try host.query("SELECT COALESCE(MAX(seq), 0) AS s FROM market_trades").first?["s"]?.int64Value ?? 0) + 1
+        try host.execute("""
+            INSERT INTO market_trades (seq, id, buy_order_id, sell_order_id, donor_id, recipient_id, kwh_micro, price_micro,
+                                       token_amount_micro, fee_micro, tx_hash, created_at, created_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.int(seq), .text(tradeID), .text(fill.buyOrderID), .text(fill.sellOrderID), .text(fill.sellerID),
+                  .text(fill.buyerID), .int(fill.quantity), .int(fill.price), .int(amount), .int(fee), .text(hash),
+                  .text(trade.timestamp), .int(Int64(now.timeIntervalSince1970 * 1000))])
+        let recorded = TradeJSON(id: trade.id, donor_id: trade.donor_id, recipient_id: trade.recipient_id, kwh_amount: trade.kwh_amount,
+                                 token_price: trade.token_price, token_amount: trade.token_amount, fee: trade.fee,
+                                 status: trade.status, tx_hash: hash, timestamp: trade.timestamp)
+        try host.emit("trade", recorded)
+        return recorded
+    }
+
+    /// Cancels an open order of `user`, returning the unfilled reservation of a sell.
+    func cancel(_ orderID: String, user: PluginRequest.Caller) throws {
+        guard let row = try host.query("SELECT user_id, type, remaining_micro, status FROM market_orders WHERE id = ?", [.text(orderID)]).first else {
+            throw PluginError.notFound("order not found")
+        }
+        guard row["user_id"]?.stringValue == user.id else { throw PluginError.forbidden("only the owner can cancel an order") }
+        let status = row["status"]?.stringValue ?? ""
+        guard status == "Created" || status == "PartiallyFilled" else { throw PluginError.conflict("order is \(status) and cannot be cancelled") }
+        let remaining = row["remaining_micro"]?.int64Value ?? 0
+        if row["type"]?.stringValue == "sell" && remaining > 0 {
+            struct Release: Encodable { let escrow: String; let to: String; let amount_micro: Int64; let reference: String }
+            _ = try host.callRaw("ledger.release", try JSONCoding.encode(Release(
+                escrow: "order-\(orderID)", to: user.id, amount_micro: remaining * Units.microLTPerMicroKWh, reference: orderID)))
+        }
+        try host.execute("UPDATE market_orders SET status = 'Cancelled' WHERE id = ?", [.text(orderID)])
+    }
+
+    func find(_ id: String) throws -> OrderJSON? {
+        try host.query("SELECT * FROM market_orders WHERE id = ?", [.text(id)]).first.map(Self.orderJSON)
+    }
+
+    func openOrders() throws -> [OrderJSON] {
+        try host.query("SELECT * FROM market_orders WHERE status IN \(Self.open) ORDER BY seq DESC LIMIT 1000").map(Self.orderJSON)
+    }
+
+    static func orderJSON(_ row: [String: JSONValue]) -> OrderJSON {
+        let remaining = Units.fromMicro(row["remaining_micro"]?.int64Value ?? 0)
+        let open = ["Created", "PartiallyFilled"].contains(row["status"]?.stringValue ?? "")
+        return OrderJSON(
+            id: row["id"]?.stringValue ?? "", user_id: row["user_id"]?.stringValue ?? "", type: row["type"]?.stringValue ?? "",
+            kwh_amount: open ? remaining : Units.fromMicro(row["kwh_micro"]?.int64Value ?? 0), remaining_kwh: remaining,
+            token_price: Units.fromMicro(row["price_micro"]?.int64Value ?? 0), status: row["status"]?.stringValue ?? "",
+            created_at: row["created_at"]?.stringValue ?? "")
+    }
+
+    private static func bookOrder(_ row: [String: JSONValue]) -> BookOrder? {
+        guard let id = row["id"]?.stringValue, let user = row["user_id"]?.stringValue,
+              let side = row["type"]?.stringValue.flatMap(Side.init(rawValue:)), let price = row["price_micro"]?.int64Value,
+              let remaining = row["remaining_micro"]?.int64Value, let seq = row["seq"]?.int64Value else { return nil }
+        return BookOrder(id: id, userID: user, side: side, price: price, remaining: remaining, sequence: seq)
+    }
+}
