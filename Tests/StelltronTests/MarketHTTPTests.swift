@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSTesting
 import StelltronHost
 import StelltronTesting
 import Testing
@@ -112,6 +113,49 @@ struct MarketHTTPTests {
             #expect(types.contains("trade"))
             let verify = Fixtures.json(Data(try await client.http.execute(uri: "/api/v1/ledger/verify", method: .get).body.readableBytesView))
             #expect(verify["valid"] as? Bool == true)
+        }
+    }
+
+    /// Messages a WebSocket client received, shared with the test body.
+    final class Inbox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var messages: [String] = []
+        func append(_ message: String) { lock.withLock { messages.append(message) } }
+        var all: [String] { lock.withLock { messages } }
+
+        func wait(until predicate: ([String]) -> Bool) async -> [String] {
+            for _ in 0..<500 where !predicate(all) { try? await Task.sleep(for: .milliseconds(10)) }
+            return all
+        }
+    }
+
+    @Test func webSocketFeedGreetsThenStreamsTicksAndTrades() async throws {
+        try await withMarket { client in
+            let seller = TestWallet(), buyer = TestWallet()
+            let sellerToken = try await client.signIn(seller), buyerToken = try await client.signIn(buyer)
+            try await client.mint(seller, lt: 1000)
+            let inbox = Inbox()
+            let feed = Task {
+                try await client.http.ws("/ws/market") { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 16) {
+                        guard case .text(let text) = message else { continue }
+                        inbox.append(text)
+                        if text.contains(#""type":"trade""#) { break }
+                    }
+                }
+            }
+            let greeted = await inbox.wait { $0.contains { $0.contains(#""type":"welcome""#) } }
+            #expect(greeted.first?.contains("welcome") == true)
+            _ = try await client.order(sellerToken, "sell", kwh: 0.5, price: 9)
+            _ = try await client.order(buyerToken, "buy", kwh: 0.5, price: 9)
+            let received = await inbox.wait { $0.contains { $0.contains(#""type":"trade""#) } }
+            feed.cancel()
+            let tick = try #require(received.first { $0.contains(#""type":"price_tick""#) })
+            #expect((Fixtures.json(Data(tick.utf8))["payload"] as? [String: Any])?["breakdown"] != nil)
+            let trade = try #require(received.first { $0.contains(#""type":"trade""#) })
+            let payload = try #require(Fixtures.json(Data(trade.utf8))["payload"] as? [String: Any])
+            #expect(payload["kwh_amount"] as? Double == 0.5)
+            #expect(payload["donor_id"] as? String == seller.address)
         }
     }
 

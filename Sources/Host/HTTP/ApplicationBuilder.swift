@@ -31,6 +31,7 @@ public func buildApplication(
     PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
     return Application(
         router: router,
+        server: MarketFeed.serverBuilder(runtime: runtime),
         configuration: .init(
             address: .hostname(configuration.host, port: port ?? configuration.port),
             serverName: "stelltron"),
