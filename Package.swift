@@ -20,7 +20,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "stelltron", targets: ["StelltronCLI"]),
-        .executable(name: "stelltron-bench-abi", targets: ["ABIBenchmark"]),
+        .executable(name: "stelltron-bench", targets: ["Benchmarks"]),
         .library(name: "StelltronHost", targets: ["StelltronHost"]),
         .library(name: "StelltronTesting", targets: ["StelltronTesting"]),
         .library(name: "StelltronLedger", type: .dynamic, targets: ["LedgerPlugin"]),
@@ -73,9 +73,9 @@ let package = Package(
             swiftSettings: swift5
         ),
         .executableTarget(
-            name: "ABIBenchmark",
-            dependencies: ["StelltronHost", .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/ABI",
+            name: "Benchmarks",
+            dependencies: ["StelltronHost", "MarketCore", "CSodium", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/Bench",
             swiftSettings: swift5
         ),
         .target(

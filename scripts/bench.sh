@@ -1,48 +1,71 @@
 #!/usr/bin/env bash
-# Benchmarks that print figures (never pass/fail): release build, then
-#   1. the ABI round trip vs a direct Swift call (stelltron-bench-abi),
-#   2. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf,
-#   3. HTTP throughput with wrk: the host's constant route (/health) vs a plugin-routed GET.
-# Usage: scripts/bench.sh            (DURATION=10s CONNECTIONS=64 THREADS=2 to tune wrk)
+# Benchmarks that print figures (never pass/fail), each compared with a baseline in the same run:
+#   1. the ABI round trip vs a direct Swift call;
+#   2. the matching engine with 10 000 resting orders vs 100;
+#   3. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf;
+#   4. HTTP with wrk: the host's constant route (/health) vs a plugin-routed public read
+#      (/api/v1/tokens/supply) vs an authenticated POST /api/v1/market/order/create.
+# Usage: scripts/bench.sh          (DURATION=10s CONNECTIONS=64 THREADS=2 tune wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk; }
-command -v curl >/dev/null || { apt-get install -y -qq curl >/dev/null 2>&1 || sudo apt-get install -y -qq curl; }
+for tool in wrk curl; do
+  command -v $tool >/dev/null || { apt-get install -y -qq $tool >/dev/null 2>&1 || sudo apt-get install -y -qq $tool; }
+done
 
 swift build -c release > /tmp/stelltron-bench-build.log 2>&1 || { grep -E "error" /tmp/stelltron-bench-build.log; exit 1; }
 bin="$PWD/.build/release"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u +%Y-%m-%d)"
 
 echo "== ABI round trip"
-"$bin/stelltron-bench-abi" "$bin"
+"$bin/stelltron-bench" abi "$bin"
+echo "== matching engine"
+"$bin/stelltron-bench" matching
 
 echo "== cold start and idle memory (five plugins)"
 scratch=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$scratch"' EXIT
-sed "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$PWD/$bin\"|" plugins.conf > "$scratch/plugins.conf"
+pid=""
+trap '[[ -n $pid ]] && kill $pid 2>/dev/null; rm -rf "$scratch"' EXIT
+sed "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$bin\"|" plugins.conf > "$scratch/plugins.conf"
 port=18080
+start_server() {
+  rm -f "$scratch"/db* "$scratch"/jwt-secret
+  STELLTRON_RATE_LIMIT_PER_MINUTE=0 LOG_LEVEL=warning "$bin/stelltron" serve --config "$scratch/plugins.conf" --port $port --database "$scratch/db.sqlite" &
+  pid=$!
+  for _ in $(seq 1 5000); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0; sleep 0.002; done
+  echo "server did not start"; exit 1
+}
 starts=()
 for run in 1 2 3 4 5; do
-  rm -f "$scratch"/db*
   t0=$(date +%s%N)
-  LOG_LEVEL=warning "$bin/stelltron" serve --config "$scratch/plugins.conf" --port $port --database "$scratch/db.sqlite" &
-  pid=$!
-  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.002; done
+  start_server
   t1=$(date +%s%N)
   starts+=($(( (t1 - t0) / 1000000 )))
   if [[ $run -lt 5 ]]; then kill $pid; wait $pid 2>/dev/null || true; fi
 done
 sleep 1
-rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-echo "cold_start_ms(first..fifth)=${starts[*]} idle_rss_kib=$rss"
+echo "cold_start_ms(five runs)=${starts[*]} idle_rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)"
 
-echo "== HTTP throughput (wrk ${DURATION:-10s}, ${CONNECTIONS:-64} connections, ${THREADS:-2} threads)"
+echo "== HTTP throughput (wrk ${DURATION:-10s}, ${CONNECTIONS:-64} connections, ${THREADS:-2} threads, server and wrk on the same 2 cores)"
 # Prints "path rps p50 p99" and leaves the requests/s in $rps.
 measure() {
-  wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-64}" -d"${DURATION:-10s}" --latency "http://127.0.0.1:$port$1" > "$scratch/wrk.txt"
+  wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-64}" -d"${DURATION:-10s}" --latency "$@" > "$scratch/wrk.txt"
   rps=$(awk '/Requests\/sec/ {print $2}' "$scratch/wrk.txt")
-  awk -v path="$1" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%-28s rps=%s p50=%s p99=%s\n", path, rps, p50, p99}' "$scratch/wrk.txt"
+  errors=$(awk '/Non-2xx/ {print $4}' "$scratch/wrk.txt")
+  awk -v path="${@: -1}" -v errors="${errors:-0}" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%-60s rps=%s p50=%s p99=%s non2xx=%s\n", path, rps, p50, p99, errors}' "$scratch/wrk.txt"
 }
-measure /health;                 ceiling=$rps
-measure /api/v1/market/status;   plugin=$rps
-awk -v c="$ceiling" -v p="$plugin" 'BEGIN {printf "plugin_read_vs_constant_route=%.2f\n", p / c}'
+measure "http://127.0.0.1:$port/health";               ceiling=$rps
+measure "http://127.0.0.1:$port/api/v1/tokens/supply"; plugin_read=$rps
+
+"$bin/stelltron-bench" wallet > "$scratch/proof.json"
+curl -sf "http://127.0.0.1:$port/api/v1/auth/signup" -d @"$scratch/proof.json" >/dev/null
+token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -d @"$scratch/proof.json" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+cat > "$scratch/order.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"type":"buy","kwh_amount":0.01,"token_price":4.5}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+measure -s "$scratch/order.lua" "http://127.0.0.1:$port/api/v1/market/order/create"; order_write=$rps
+orders=$(curl -sf "http://127.0.0.1:$port/api/v1/market/orders" -H "Authorization: Bearer $token" | grep -o '"id"' | wc -l)
+awk -v c="$ceiling" -v r="$plugin_read" -v w="$order_write" 'BEGIN {printf "plugin_read_vs_constant=%.2f order_create_vs_constant=%.3f\n", r / c, w / c}'
+echo "open orders listed after the run (capped at 1000 by the route): $orders"
