@@ -88,14 +88,15 @@ let package = Package(
         plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore"]),
         .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift5),
         plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore"]),
-        plugin("IoT", folder: "Plugins/iot"),
+        .target(name: "IoTCore", path: "Plugins/iot/Core", swiftSettings: swift5),
+        plugin("IoT", folder: "Plugins/iot/Plugin", dependencies: ["IoTCore"]),
         plugin("Defi", folder: "Plugins/defi"),
         plugin("Depin", folder: "Plugins/depin"),
         plugin("ProbeFixture", folder: "Tests/Fixtures/ProbePlugin"),
         .testTarget(
             name: "StelltronTests",
             dependencies: [
-                "StelltronHost", "StelltronTesting", "LedgerCore", "MarketCore",
+                "StelltronHost", "StelltronTesting", "LedgerCore", "MarketCore", "IoTCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),

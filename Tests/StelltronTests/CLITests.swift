@@ -77,7 +77,7 @@ struct CLITests {
         }
         let plugins = try #require(health["plugins"] as? [[String: Any]])
         #expect(plugins.compactMap { $0["id"] as? String } == ["ledger", "market", "iot", "defi", "depin"])
-        for id in ["iot", "defi", "depin"] {
+        for id in ["defi", "depin"] {
             let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/\(id)/status")!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
             #expect(Fixtures.json(data)["plugin"] as? String == id)
@@ -86,6 +86,9 @@ struct CLITests {
         #expect(Fixtures.json(supply)["ratio"] as? String == "1 kWh = 1000 LT")
         let (_, market) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/market/orders")!)
         #expect((market as? HTTPURLResponse)?.statusCode == 401)
+        let (nodes, iot) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/iot/nodes/rpi-1")!)
+        #expect((iot as? HTTPURLResponse)?.statusCode == 200)
+        #expect(nodes == Data("[]".utf8))
         process.terminate()
         process.waitUntilExit()
         #expect(FileManager.default.fileExists(atPath: database))

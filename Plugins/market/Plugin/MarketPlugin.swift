@@ -71,8 +71,10 @@ final class MarketPlugin: StelltronPlugin {
             let input = try JSONCoding.decodeBody(AutoSell.self, from: request)
             let quote = try pricing.quote(record: "always")
             let (_, kwh, price) = try Orders.validate(.init(type: "sell", kwh_amount: input.kwh_amount, token_price: quote.price))
+            struct StoredUser: Decodable { let role: String }
+            let role = try input.role ?? host.call("host.users.get", ["id": input.owner], as: StoredUser.self).role
             let placed = try Orders(host: host, pricing: pricing).place(
-                user: .init(id: input.owner, role: input.role ?? "Donor"), side: .sell, kwh: kwh, price: price, source: "auto")
+                user: .init(id: input.owner, role: role), side: .sell, kwh: kwh, price: price, source: "auto")
             try publishQuote(pricing, traded: !placed.trades.isEmpty)
             struct Listed: Encodable { let order_id: String; let price: Double; let trades: Int }
             return try JSONCoding.encode(Listed(order_id: placed.order.id, price: quote.price, trades: placed.trades.count))

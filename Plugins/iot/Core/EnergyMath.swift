@@ -1,0 +1,26 @@
+/// The formulas of telemetry and energy reports (behaviour §6).
+public enum EnergyMath {
+    /// Quality of a delivered transfer by its average voltage: none or zero → 1.0; within
+    /// 3.6–4.2 V → 1 + (V − 3.6) / 6; otherwise 0.85.
+    public static func qualityFactor(averageVoltage: Double?) -> Double {
+        guard let voltage = averageVoltage, voltage != 0 else { return 1.0 }
+        if (3.6...4.2).contains(voltage) { return 1 + (voltage - 3.6) / 6 }
+        return 0.85
+    }
+
+    /// `round2(kwh × 1000 × quality)`.
+    public static func tokensMinted(kwh: Double, quality: Double) -> Double {
+        (kwh * 1000 * quality * 100).rounded() / 100
+    }
+
+    public static func co2SavedKg(kwh: Double) -> Double { kwh * 0.82 }
+
+    public static func carbonCredit(co2Kg: Double) -> Double { co2Kg * 0.05 }
+
+    /// `clamp(100 − |avgV − 3.85| / 0.35 × 100, 0, 100)` over the given voltages.
+    public static func voltageStability(_ voltages: [Double]) -> Double? {
+        guard !voltages.isEmpty else { return nil }
+        let average = voltages.reduce(0, +) / Double(voltages.count)
+        return min(max(100 - abs(average - 3.85) / 0.35 * 100, 0), 100)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import StelltronPluginKit
+
+/// Devices: auto-registered by their first ping (no owner), claimed by a user through
+/// `/api/v1/iot/device/register`. A device must have an owner before its energy reports mint.
+struct Devices {
+    let host: PluginHost
+
+    struct Registration: Decodable {
+        var device_type: String?
+        var location: String?
+        var device_id: String?
+    }
+
+    struct DeviceJSON: Encodable {
+        let device_id: String
+        let owner_id: String?
+        let device_type: String
+        let location: String
+        let status: String
+        let battery_level: Double?
+        let online: Bool
+        let last_seen: String?
+        let registered_at: String
+    }
+
+    /// Device ids and node uids: 1–64 characters of letters, digits, `-`, `_`, `.` and `:`.
+    static func validateID(_ id: String, field: String = "device_id") throws {
+        guard (1...64).contains(id.utf8.count),
+              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
+            throw PluginError.badRequest("\(field) must be 1–64 letters, digits, '-', '_', '.' or ':'")
+        }
+    }
+
+    /// Marks the device seen, creating it without an owner on its first ping.
+    func touch(_ deviceID: String, at now: Int64) throws {
+        try host.execute("""
+            INSERT INTO iot_devices (device_id, status, last_seen_ms, registered_at) VALUES (?, 'online', ?, ?)
+            ON CONFLICT(device_id) DO UPDATE SET status = 'online', last_seen_ms = excluded.last_seen_ms
+            """, [.text(deviceID), .int(now), .text(host.now().formatted(.iso8601))])
+    }
+
+    func register(_ input: Registration, owner: String) throws -> DeviceJSON {
+        let deviceID = try input.device_id ?? "dev-\(try host.randomBytes(8).map { String(format: "%02x", $0) }.joined())"
+        try Self.validateID(deviceID)
+        let type = input.device_type ?? "raspi"
+        guard (1...32).contains(type.utf8.count) else { throw PluginError.badRequest("device_type must be 1–32 characters") }
+        let location = input.location ?? ""
+        guard location.utf8.count <= 200 else { throw PluginError.badRequest("location must be at most 200 characters") }
+        if let existing = try host.query("SELECT owner_id FROM iot_devices WHERE device_id = ?", [.text(deviceID)]).first,
+           let current = existing["owner_id"]?.stringValue, current != owner {
+            throw PluginError.conflict("device \(deviceID) belongs to another user")
+        }
+        try host.execute("""
+            INSERT INTO iot_devices (device_id, owner_id, device_type, location, status, registered_at) VALUES (?, ?, ?, ?, 'registered', ?)
+            ON CONFLICT(device_id) DO UPDATE SET owner_id = excluded.owner_id, device_type = excluded.device_type, location = excluded.location
+            """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(host.now().formatted(.iso8601))])
+        guard let device = try list(owner: owner).first(where: { $0.device_id == deviceID }) else {
+            throw PluginError.internalError("device \(deviceID) vanished after registration")
+        }
+        return device
+    }
+
+    func list(owner: String) throws -> [DeviceJSON] {
+        let now = Int64(host.now().timeIntervalSince1970 * 1000)
+        return try host.query("SELECT * FROM iot_devices WHERE owner_id = ? ORDER BY registered_at, device_id", [.text(owner)]).map { row in
+            let seen = row["last_seen_ms"]?.int64Value ?? 0
+            return DeviceJSON(
+                device_id: row["device_id"]?.stringValue ?? "", owner_id: row["owner_id"]?.stringValue,
+                device_type: row["device_type"]?.stringValue ?? "", location: row["location"]?.stringValue ?? "",
+                status: row["status"]?.stringValue ?? "", battery_level: row["battery_level"]?.doubleValue,
+                online: seen > 0 && now - seen <= 120_000,
+                last_seen: seen > 0 ? Date(timeIntervalSince1970: Double(seen) / 1000).formatted(.iso8601) : nil,
+                registered_at: row["registered_at"]?.stringValue ?? "")
+        }
+    }
+
+    func owner(of deviceID: String) throws -> String? {
+        try host.query("SELECT owner_id FROM iot_devices WHERE device_id = ?", [.text(deviceID)]).first?["owner_id"]?.stringValue
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import IoTCore
+import StelltronPluginKit
+
+/// `/iot/energy/report`: a delivered transfer mints LT to the device's owner (× quality), lists
+/// the energy for sale at the pricing slot's quote, and records its carbon credit — all in the
+/// request's transaction. A repeated `report_id` answers the first result again, minting nothing.
+struct EnergyReports {
+    let host: PluginHost
+
+    struct Report: Decodable {
+        var device_id: String
+        var sender_uid: String?
+        var receiver_uid: String?
+        var kwh_transferred: Double
+        var duration_seconds: Double?
+        var avg_voltage: Double?
+        var avg_current: Double?
+        var report_id: String?
+    }
+
+    struct Minted: Codable {
+        let status: String
+        let tokens_minted: Double
+        let quality_factor: Double
+        let sell_order_id: String
+        let dynamic_price: Double
+        let co2_saved_kg: Double
+        let carbon_credit: Double
+        let tx_hash: String
+        let message: String
+    }
+
+    func report(_ body: Data) throws -> PluginResponse {
+        let report = try JSONCoding.decodeBody(Report.self, from: body)
+        try Devices.validateID(report.device_id)
+        guard report.kwh_transferred.isFinite, (0.001...10.0).contains(report.kwh_transferred) else {
+            throw PluginError.badRequest("kwh_transferred must be within 0.001–10.0")
+        }
+        if let voltage = report.avg_voltage, !(voltage.isFinite && voltage >= 0 && voltage < 100) {
+            throw PluginError.badRequest("avg_voltage must be a number from 0 to 100")
+        }
+        if let reportID = report.report_id {
+            try Devices.validateID(reportID, field: "report_id")
+            if let stored = try host.query("SELECT response FROM iot_reports WHERE device_id = ? AND report_id = ?",
+                                           [.text(report.device_id), .text(reportID)]).first?["response"]?.stringValue {
+                return PluginResponse(status: 200, body: Data(stored.utf8))
+            }
+        }
+        guard let owner = try Devices(host: host).owner(of: report.device_id) else {
+            throw PluginError.conflict("device \(report.device_id) has no owner: register it with /api/v1/iot/device/register first")
+        }
+        let quality = EnergyMath.qualityFactor(averageVoltage: report.avg_voltage)
+        let tokens = EnergyMath.tokensMinted(kwh: report.kwh_transferred, quality: quality)
+        struct Mint: Encodable {
+            let account: String; let amount_micro: Int64; let reason: String; let reference: String
+            let source_device: String; let quality_factor: Double; let kwh: Double
+        }
+        struct Posted: Decodable { let hash: String }
+        let reference = report.report_id ?? "report-\(Int64(host.now().timeIntervalSince1970 * 1000))"
+        let mint = try host.call("ledger.mint", Mint(
+            account: owner, amount_micro: Int64((tokens * 1_000_000).rounded()), reason: "energy_report", reference: reference,
+            source_device: report.device_id, quality_factor: quality, kwh: report.kwh_transferred), as: Posted.self)
+        let (orderID, price) = try listForSale(owner: owner, kwh: report.kwh_transferred, tokens: tokens)
+        let co2 = EnergyMath.co2SavedKg(kwh: report.kwh_transferred)
+        let credit = EnergyMath.carbonCredit(co2Kg: co2)
+        struct Carbon: Encodable { let device_id: String; let owner: String; let kwh: Double; let co2_saved_kg: Double; let carbon_credit: Double; let reference: String }
+        _ = try host.call("ledger.record_carbon", Carbon(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred,
+                                                          co2_saved_kg: co2, carbon_credit: credit, reference: reference), as: Posted.self)
+        let listing = orderID.isEmpty ? "not listed" : String(format: "auto-listed at %.2f XLM/kWh", price)
+        let minted = Minted(
+            status: "minted", tokens_minted: tokens, quality_factor: (quality * 1000).rounded() / 1000, sell_order_id: orderID,
+            dynamic_price: price, co2_saved_kg: (co2 * 10_000).rounded() / 10_000, carbon_credit: (credit * 1_000_000).rounded() / 1_000_000,
+            tx_hash: mint.hash,
+            message: String(format: "%.2f LT tokens minted for %.4f kWh → %@", tokens, report.kwh_transferred, listing))
+        let body = try JSONCoding.encode(minted)
+        if let reportID = report.report_id {
+            try host.execute("INSERT INTO iot_reports (device_id, report_id, response) VALUES (?, ?, ?)",
+                             [.text(report.device_id), .text(reportID), .text(String(decoding: body, as: UTF8.self))])
+        }
+        struct Event: Encodable { let device_id: String; let owner: String; let kwh: Double; let minted: Minted }
+        try host.emit("energy_mint", Event(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred, minted: minted))
+        return PluginResponse(status: 200, body: body)
+    }
+
+    /// Lists the delivered energy through the market. A sell reserves 1000 LT per kWh; with a
+    /// quality under 1 the mint covers less, so only what the owner's balance covers is listed.
+    /// Without a market plugin the energy is not listed and the price comes from the pricing slot.
+    private func listForSale(owner: String, kwh: Double, tokens: Double) throws -> (orderID: String, price: Double) {
+        struct Balance: Decodable { let balance_micro: Int64 }
+        let balance = try host.call("ledger.balance", ["account": owner], as: Balance.self).balance_micro
+        let listable = min(kwh, Double(balance / 1_000) / 1_000_000)
+        struct AutoSell: Encodable { let owner: String; let kwh_amount: Double }
+        struct Listed: Decodable { let order_id: String; let price: Double }
+        do {
+            if listable >= 0.000001 {
+                let listed = try host.call("market.list_auto_sell", AutoSell(owner: owner, kwh_amount: listable), as: Listed.self)
+                return (listed.order_id, listed.price)
+            }
+        } catch let error as PluginError where error.kind == .unknownService {
+            // No market loaded: fall through to a bare quote.
+        }
+        struct Quote: Decodable { let price: Double }
+        let quote = try? host.call("pricing.quote", ["record": "always"], as: Quote.self)
+        return ("", quote?.price ?? 0)
+    }
+}

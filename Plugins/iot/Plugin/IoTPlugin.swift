@@ -1,0 +1,81 @@
+import Foundation
+import IoTCore
+import StelltronPluginKit
+
+/// The IoT plugin: the Raspberry Pi's endpoints (telemetry, scheduling, manual transfers, energy
+/// reports that mint), device registration, and the default `scheduler` slot.
+final class IoTPlugin: StelltronPlugin {
+    static let manifest = PluginManifest(
+        id: "iot",
+        version: "1.0.0",
+        description: "Raspberry Pi telemetry, scheduling and energy reports",
+        routes: [
+            Route(.post, "/iot/ping", access: .public, mode: .write, summary: "Heartbeat or node telemetry from a Pi"),
+            Route(.post, "/iot/cmd", access: .public, mode: .write, summary: "Node states in, scheduling commands out"),
+            Route(.get, "/iot/nodes/:device_id", access: .public, mode: .read, summary: "Nodes seen in the last 2 minutes"),
+            Route(.post, "/iot/transfer", access: .public, mode: .write, summary: "Start a manual transfer between two nodes"),
+            Route(.post, "/iot/transfer/stop", access: .public, mode: .write, summary: "Stop the transfer, all nodes idle"),
+            Route(.post, "/iot/energy/report", access: .public, mode: .write, summary: "A delivered transfer, to mint LT"),
+            Route(.get, "/api/v1/iot/devices", access: .protected, mode: .read, summary: "The caller's devices"),
+            Route(.post, "/api/v1/iot/device/register", access: .protected, mode: .write, summary: "Register or claim a device"),
+        ],
+        services: [
+            Service("scheduler.decide", writes: false, summary: "node states → commands (the default policy)"),
+            Service("iot.telemetry_summary", writes: false, summary: "mean SoC of the last 10 minutes and device quality"),
+            Service("iot.stats", writes: false, summary: "device counts"),
+        ],
+        slots: [Slot("scheduler")],
+        migrations: Schema.migrations
+    )
+
+    init(config: JSONValue, host: PluginHost) throws {}
+
+    func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        switch request.route {
+        case "/iot/ping": return try Telemetry(host: host).ping(request.body)
+        case "/iot/cmd": return try Scheduling(host: host).command(request.body)
+        case "/iot/nodes/:device_id": return try Scheduling(host: host).nodes(of: request.pathParameters["device_id"] ?? "")
+        case "/iot/transfer": return try Scheduling(host: host).startTransfer(request.body)
+        case "/iot/transfer/stop": return try Scheduling(host: host).stopTransfer(request.body)
+        case "/iot/energy/report": return try EnergyReports(host: host).report(request.body)
+        case "/api/v1/iot/devices":
+            return try .json(try Devices(host: host).list(owner: try request.requireUser().id))
+        case "/api/v1/iot/device/register":
+            let user = try request.requireUser()
+            let device = try Devices(host: host).register(try request.decode(Devices.Registration.self), owner: user.id)
+            return try .json(device, status: 201)
+        default:
+            throw PluginError.notFound("no route \(request.route)")
+        }
+    }
+
+    func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
+        switch name {
+        case "scheduler.decide":
+            let decision = try JSONCoding.decodeBody(Scheduling.Decision.self, from: request)
+            return try JSONCoding.encode(Scheduling.Decided(commands: DefaultScheduler.decide(decision.nodes, manual: decision.manual_transfer)))
+        case "iot.telemetry_summary":
+            let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
+            let soc = try host.query("SELECT AVG(soc) AS mean FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?", [.int(since)]).first?["mean"]?.doubleValue
+            let scores = try host.query("SELECT ok_count, total_count, voltage_stability, battery_health FROM iot_quality").compactMap { row -> Double? in
+                guard let ok = row["ok_count"]?.int64Value, let total = row["total_count"]?.int64Value,
+                      let stability = row["voltage_stability"]?.doubleValue, let health = row["battery_health"]?.doubleValue else { return nil }
+                return 0.4 * Double(ok) / Double(total + 1) + 0.3 * stability / 100 + 0.3 * health / 100
+            }
+            let quality = scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count)
+            return try JSONCoding.encode(["mean_soc": soc.map(JSONValue.double) ?? .null, "quality": quality.map(JSONValue.double) ?? .null])
+        case "iot.stats":
+            let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
+            let online = try host.query("SELECT COUNT(*) AS n FROM iot_devices WHERE last_seen_ms >= ?", [.int(since)]).first?["n"]?.int64Value ?? 0
+            let total = try host.query("SELECT COUNT(*) AS n FROM iot_devices").first?["n"]?.int64Value ?? 0
+            return try JSONCoding.encode(["devices_online": online, "total_devices": total])
+        default:
+            throw PluginError(.unknownService, "iot has no service \(name)")
+        }
+    }
+}
+
+@_cdecl("stl_plugin_entry")
+public func stl_plugin_entry(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
+    exportPlugin(IoTPlugin.self, hostABIMajor: hostABIMajor)
+}
