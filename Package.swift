@@ -88,7 +88,7 @@ let package = Package(
         plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore"]),
         .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift5),
         plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore"]),
-        .target(name: "IoTCore", path: "Plugins/iot/Core", swiftSettings: swift5),
+        .target(name: "IoTCore", dependencies: ["CSodium"], path: "Plugins/iot/Core", swiftSettings: swift5),
         plugin("IoT", folder: "Plugins/iot/Plugin", dependencies: ["IoTCore"]),
         plugin("Defi", folder: "Plugins/defi"),
         plugin("Depin", folder: "Plugins/depin"),

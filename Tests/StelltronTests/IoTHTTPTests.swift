@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import IoTCore
 import StelltronHost
 import StelltronTesting
 import Testing
@@ -172,6 +173,33 @@ struct IoTHTTPTests {
             let nodeA = try #require(nodes?.first { $0["uid"] as? String == "NODE_A" })
             #expect(nodeA["soc"] as? Double == 72.4)
             #expect(nodeA["voltage"] as? Double == 3.921)
+        }
+    }
+
+    @Test func devicesWithAKeyMustSignTheirPosts() async throws {
+        try await withIoT { client in
+            let token = try await client.signIn(TestWallet())
+            let (_, device, _) = try await client.post("/api/v1/iot/device/register", #"{"device_id":"rpi-keyed","issue_key":true}"#, token: token)
+            let key = try #require(device["device_key"] as? String)
+            #expect(key.count == 64)
+            #expect(device["signed_posts"] as? Bool == true)
+            let body = #"{"device_id":"rpi-keyed","status":"heartbeat"}"#
+            func post(timestamp: Int64?, signature: String?) async throws -> HTTPResponse.Status {
+                var headers: HTTPFields = [:]
+                if let timestamp { headers[HTTPField.Name("X-Device-Timestamp")!] = String(timestamp) }
+                if let signature { headers[HTTPField.Name("X-Device-Signature")!] = signature }
+                return try await client.http.execute(uri: "/iot/ping", method: .post, headers: headers, body: ByteBuffer(string: body)).status
+            }
+            let now = Int64(Date().timeIntervalSince1970)
+            #expect(try await post(timestamp: nil, signature: nil) == .unauthorized)
+            #expect(try await post(timestamp: now, signature: DeviceSignature.sign(key: key, timestamp: now, body: Data(body.utf8))) == .ok)
+            #expect(try await post(timestamp: now, signature: DeviceSignature.sign(key: "other", timestamp: now, body: Data(body.utf8))) == .unauthorized)
+            #expect(try await post(timestamp: now - 301, signature: DeviceSignature.sign(key: key, timestamp: now - 301, body: Data(body.utf8))) == .unauthorized)
+            #expect(try await post(timestamp: now + 1, signature: DeviceSignature.sign(key: key, timestamp: now, body: Data(body.utf8))) == .unauthorized)
+            // Keys are never shown again, and devices without one keep working.
+            let listed = try JSONSerialization.jsonObject(with: try await client.get("/api/v1/iot/devices", token: token).1) as? [[String: Any]]
+            #expect(listed?.first?["device_key"] == nil)
+            #expect(try await client.post("/iot/ping", #"{"device_id":"rpi-open","status":"heartbeat"}"#).0 == .ok)
         }
     }
 

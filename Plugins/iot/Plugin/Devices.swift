@@ -1,4 +1,5 @@
 import Foundation
+import IoTCore
 import StelltronPluginKit
 
 /// Devices: auto-registered by their first ping (no owner), claimed by a user through
@@ -10,6 +11,8 @@ struct Devices {
         var device_type: String?
         var location: String?
         var device_id: String?
+        /// Issue a key the device must sign its posts with (returned once, in this answer).
+        var issue_key: Bool?
     }
 
     struct DeviceJSON: Encodable {
@@ -22,6 +25,9 @@ struct Devices {
         let online: Bool
         let last_seen: String?
         let registered_at: String
+        /// Only in the registration answer that issued it.
+        var device_key: String?
+        let signed_posts: Bool
     }
 
     /// Device ids and node uids: 1–64 characters of letters, digits, `-`, `_`, `.` and `:`.
@@ -55,9 +61,16 @@ struct Devices {
             INSERT INTO iot_devices (device_id, owner_id, device_type, location, status, registered_at) VALUES (?, ?, ?, ?, 'registered', ?)
             ON CONFLICT(device_id) DO UPDATE SET owner_id = excluded.owner_id, device_type = excluded.device_type, location = excluded.location
             """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(host.now().formatted(.iso8601))])
-        guard let device = try list(owner: owner).first(where: { $0.device_id == deviceID }) else {
+        var key: String?
+        if input.issue_key == true {
+            let issued = try host.randomBytes(32).map { String(format: "%02x", $0) }.joined()
+            try host.execute("UPDATE iot_devices SET device_key = ? WHERE device_id = ?", [.text(issued), .text(deviceID)])
+            key = issued
+        }
+        guard var device = try list(owner: owner).first(where: { $0.device_id == deviceID }) else {
             throw PluginError.internalError("device \(deviceID) vanished after registration")
         }
+        device.device_key = key
         return device
     }
 
@@ -71,7 +84,26 @@ struct Devices {
                 status: row["status"]?.stringValue ?? "", battery_level: row["battery_level"]?.doubleValue,
                 online: seen > 0 && now - seen <= 120_000,
                 last_seen: seen > 0 ? Date(timeIntervalSince1970: Double(seen) / 1000).formatted(.iso8601) : nil,
-                registered_at: row["registered_at"]?.stringValue ?? "")
+                registered_at: row["registered_at"]?.stringValue ?? "", device_key: nil,
+                signed_posts: row["device_key"]?.stringValue != nil)
+        }
+    }
+
+    /// Refuses a post from a device that holds a key unless it carries a valid signature.
+    /// Devices without a key keep working unauthenticated.
+    func authenticate(_ deviceID: String, request: PluginRequest) throws {
+        guard let key = try host.query("SELECT device_key FROM iot_devices WHERE device_id = ?", [.text(deviceID)]).first?["device_key"]?.stringValue else {
+            return
+        }
+        do {
+            try DeviceSignature.verify(key: key, timestamp: request.headers["x-device-timestamp"], signature: request.headers["x-device-signature"],
+                                       body: request.body, now: Int64(host.now().timeIntervalSince1970))
+        } catch DeviceSignature.Failure.missing {
+            throw PluginError(.unauthorized, "device \(deviceID) must sign its posts (X-Device-Timestamp, X-Device-Signature)")
+        } catch DeviceSignature.Failure.stale {
+            throw PluginError(.unauthorized, "X-Device-Timestamp is more than \(DeviceSignature.allowedSkew) s from the host clock")
+        } catch {
+            throw PluginError(.unauthorized, "invalid device signature")
         }
     }
 

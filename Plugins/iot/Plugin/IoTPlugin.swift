@@ -31,6 +31,9 @@ final class IoTPlugin: StelltronPlugin {
     init(config: JSONValue, host: PluginHost) throws {}
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        if request.method == "POST" && request.route.hasPrefix("/iot/") {
+            try Devices(host: host).authenticate(try Self.deviceID(in: request.body), request: request)
+        }
         switch request.route {
         case "/iot/ping": return try Telemetry(host: host).ping(request.body)
         case "/iot/cmd": return try Scheduling(host: host).command(request.body)
@@ -47,6 +50,12 @@ final class IoTPlugin: StelltronPlugin {
         default:
             throw PluginError.notFound("no route \(request.route)")
         }
+    }
+
+    /// The `device_id` of a Pi's post, read before the route decodes the rest.
+    static func deviceID(in body: Data) throws -> String {
+        struct Identified: Decodable { var device_id: String }
+        return try JSONCoding.decodeBody(Identified.self, from: body).device_id
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {

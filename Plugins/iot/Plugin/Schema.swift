@@ -68,5 +68,8 @@ enum Schema {
                 PRIMARY KEY (device_id, report_id)
             );
             """),
+        Migration("002_device_keys", """
+            ALTER TABLE iot_devices ADD COLUMN device_key TEXT;
+            """),
     ]
 }
