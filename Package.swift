@@ -90,13 +90,15 @@ let package = Package(
         plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore"]),
         .target(name: "IoTCore", dependencies: ["CSodium"], path: "Plugins/iot/Core", swiftSettings: swift5),
         plugin("IoT", folder: "Plugins/iot/Plugin", dependencies: ["IoTCore"]),
-        plugin("Defi", folder: "Plugins/defi"),
-        plugin("Depin", folder: "Plugins/depin"),
+        .target(name: "DefiCore", path: "Plugins/defi/Core", swiftSettings: swift5),
+        plugin("Defi", folder: "Plugins/defi/Plugin", dependencies: ["DefiCore"]),
+        .target(name: "DepinCore", path: "Plugins/depin/Core", swiftSettings: swift5),
+        plugin("Depin", folder: "Plugins/depin/Plugin", dependencies: ["DepinCore"]),
         plugin("ProbeFixture", folder: "Tests/Fixtures/ProbePlugin"),
         .testTarget(
             name: "StelltronTests",
             dependencies: [
-                "StelltronHost", "StelltronTesting", "LedgerCore", "MarketCore", "IoTCore",
+                "StelltronHost", "StelltronTesting", "LedgerCore", "MarketCore", "IoTCore", "DefiCore", "DepinCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),

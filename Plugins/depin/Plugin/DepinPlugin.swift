@@ -1,0 +1,178 @@
+import DepinCore
+import Foundation
+import StelltronPluginKit
+
+/// The DePIN plugin: the hardware node registry with uptime-based rewards, and the network node
+/// operators' registry. Rewards are minted to the operator through the ledger.
+final class DepinPlugin: StelltronPlugin {
+    static let manifest = PluginManifest(
+        id: "depin",
+        version: "1.0.0",
+        description: "node registry and uptime rewards",
+        routes: [
+            Route(.post, "/api/v1/depin/register", access: .protected, mode: .write, summary: "Register a hardware node (100 LT bonus)"),
+            Route(.post, "/api/v1/depin/heartbeat", access: .public, mode: .write, summary: "Uptime and kWh routed; mints rewards"),
+            Route(.get, "/api/v1/depin/nodes", access: .public, mode: .read, summary: "All DePIN nodes"),
+            Route(.get, "/api/v1/depin/stats", access: .public, mode: .read, summary: "Network-wide statistics and health"),
+            Route(.post, "/api/v1/network/node/register", access: .protected, mode: .write, summary: "Become a network node operator"),
+            Route(.get, "/api/v1/network/nodes", access: .protected, mode: .read, summary: "All network nodes"),
+        ],
+        services: [Service("depin.stats", writes: false, summary: "node counts and rewards")],
+        migrations: [
+            Migration("001_nodes", """
+                CREATE TABLE depin_nodes (
+                    device_id TEXT PRIMARY KEY,
+                    operator_id TEXT NOT NULL,
+                    hardware_type TEXT NOT NULL,
+                    firmware_version TEXT NOT NULL,
+                    registered_ms INTEGER NOT NULL,
+                    last_seen_ms INTEGER NOT NULL,
+                    uptime_seconds REAL NOT NULL DEFAULT 0,
+                    reliability REAL NOT NULL DEFAULT 100,
+                    kwh_routed REAL NOT NULL DEFAULT 0,
+                    rewards_micro INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE depin_network_nodes (
+                    id INTEGER PRIMARY KEY,
+                    operator_id TEXT NOT NULL,
+                    location TEXT NOT NULL,
+                    registered_at TEXT NOT NULL
+                );
+                """),
+        ]
+    )
+
+    static let registrationBonusMicro: Int64 = 100_000_000
+
+    init(config: JSONValue, host: PluginHost) throws {}
+
+    func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        switch request.route {
+        case "/api/v1/depin/register": return try register(request, host: host)
+        case "/api/v1/depin/heartbeat": return try heartbeat(request, host: host)
+        case "/api/v1/depin/nodes":
+            return try .json(try host.query("SELECT * FROM depin_nodes ORDER BY registered_ms, device_id").map { nodeJSON($0, host: host) })
+        case "/api/v1/depin/stats": return try .json(try stats(host))
+        case "/api/v1/network/node/register":
+            let caller = try request.requireUser()
+            struct Registration: Decodable { var location: String }
+            let input = try request.decode(Registration.self)
+            guard (1...200).contains(input.location.utf8.count) else { throw PluginError.badRequest("location must be 1–200 characters") }
+            struct Promotion: Encodable { let id: String; let role: String; let location: String }
+            struct User: Decodable { let role: String }
+            let user = try host.call("host.users.set_role", Promotion(id: caller.id, role: "NetworkNodeOperator", location: input.location), as: User.self)
+            let id = (try host.query("SELECT COALESCE(MAX(id), 0) AS id FROM depin_network_nodes").first?["id"]?.int64Value ?? 0) + 1
+            let now = host.now().formatted(.iso8601)
+            try host.execute("INSERT INTO depin_network_nodes (id, operator_id, location, registered_at) VALUES (?, ?, ?, ?)",
+                             [.int(id), .text(caller.id), .text(input.location), .text(now)])
+            return try .json(["id": .int(id), "operator_id": .string(caller.id), "location": .string(input.location),
+                              "role": .string(user.role), "registered_at": .string(now)] as [String: JSONValue], status: 201)
+        case "/api/v1/network/nodes":
+            _ = try request.requireUser()
+            return try .json(try host.query("SELECT id, operator_id, location, registered_at FROM depin_network_nodes ORDER BY id"))
+        default:
+            throw PluginError.notFound("no route \(request.route)")
+        }
+    }
+
+    private func register(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        let caller = try request.requireUser()
+        struct Registration: Decodable { var device_id: String; var operator_wallet: String?; var hardware_type: String?; var firmware_version: String? }
+        let input = try request.decode(Registration.self)
+        try validateID(input.device_id)
+        if let wallet = input.operator_wallet, wallet != caller.id { throw PluginError.forbidden("operator_wallet must be the signed-in user") }
+        let hardware = input.hardware_type ?? "unknown", firmware = input.firmware_version ?? "unknown"
+        guard hardware.utf8.count <= 64, firmware.utf8.count <= 64 else { throw PluginError.badRequest("hardware_type and firmware_version: at most 64 characters") }
+        if try !host.query("SELECT device_id FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).isEmpty {
+            throw PluginError.conflict("device \(input.device_id) is already registered")
+        }
+        let now = Int64(host.now().timeIntervalSince1970 * 1000)
+        try host.execute("""
+            INSERT INTO depin_nodes (device_id, operator_id, hardware_type, firmware_version, registered_ms, last_seen_ms, rewards_micro)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, [.text(input.device_id), .text(caller.id), .text(hardware), .text(firmware), .int(now), .int(now), .int(Self.registrationBonusMicro)])
+        try mint(to: caller.id, Self.registrationBonusMicro, reason: "depin_registration_bonus", reference: input.device_id, host: host)
+        guard let row = try host.query("SELECT * FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).first else {
+            throw PluginError.internalError("node vanished after registration")
+        }
+        let node = nodeJSON(row, host: host)
+        try host.emit("depin_register", node)
+        return try .json(node, status: 201)
+    }
+
+    private func heartbeat(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        struct Beat: Decodable { var device_id: String; var kwh_routed: Double? }
+        let input = try request.decode(Beat.self)
+        try validateID(input.device_id)
+        let kwh = input.kwh_routed ?? 0
+        guard kwh.isFinite, kwh >= 0, kwh <= 1_000 else { throw PluginError.badRequest("kwh_routed must be within 0–1000") }
+        guard let row = try host.query("SELECT * FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).first else {
+            throw PluginError.notFound("device \(input.device_id) is not registered")
+        }
+        let now = Int64(host.now().timeIntervalSince1970 * 1000)
+        let lastSeen = row["last_seen_ms"]?.int64Value ?? now, registered = row["registered_ms"]?.int64Value ?? now
+        let credited = Uptime.creditedSeconds(sinceLastSeen: Double(now - lastSeen) / 1000)
+        let uptime = (row["uptime_seconds"]?.doubleValue ?? 0) + credited
+        let reliability = Uptime.reliability(uptime: uptime, sinceRegistration: Double(now - registered) / 1000)
+        let reward = Uptime.rewardMicro(creditedSeconds: credited, kwhRouted: kwh)
+        try host.execute("""
+            UPDATE depin_nodes SET last_seen_ms = ?, uptime_seconds = ?, reliability = ?, kwh_routed = kwh_routed + ?,
+                rewards_micro = rewards_micro + ? WHERE device_id = ?
+            """, [.int(now), .double(uptime), .double(reliability), .double(kwh), .int(reward), .text(input.device_id)])
+        let operatorID = row["operator_id"]?.stringValue ?? ""
+        if reward > 0 { try mint(to: operatorID, reward, reason: "depin_uptime_reward", reference: input.device_id, host: host) }
+        return try .json(["device_id": .string(input.device_id), "credited_seconds": .double(credited), "uptime_seconds": .double(uptime),
+                          "reliability": .double((reliability * 100).rounded() / 100), "reward": .double(Double(reward) / 1e6),
+                          "total_rewards": .double(Double((row["rewards_micro"]?.int64Value ?? 0) + reward) / 1e6)] as [String: JSONValue])
+    }
+
+    func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
+        guard name == "depin.stats" else { throw PluginError(.unknownService, "depin has no service \(name)") }
+        return try JSONCoding.encode(try stats(host))
+    }
+
+    private func stats(_ host: PluginHost) throws -> [String: JSONValue] {
+        let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
+        let row = try host.query("""
+            SELECT COUNT(*) AS n, COALESCE(SUM(kwh_routed), 0) AS kwh, COALESCE(SUM(rewards_micro), 0) AS rewards,
+                   COALESCE(AVG(reliability), 0) AS reliability, COALESCE(SUM(CASE WHEN last_seen_ms >= ? THEN 1 ELSE 0 END), 0) AS online
+            FROM depin_nodes
+            """, [.int(since)]).first ?? [:]
+        let nodes = Int(row["n"]?.int64Value ?? 0)
+        let online = nodes > 0 ? Double(row["online"]?.int64Value ?? 0) / Double(nodes) : 0
+        let reliability = row["reliability"]?.doubleValue ?? 0
+        let network = try host.query("SELECT COUNT(*) AS n FROM depin_network_nodes").first?["n"]?.int64Value ?? 0
+        return ["total_nodes": .int(Int64(nodes)), "total_kwh_routed": row["kwh"] ?? .int(0),
+                "rewards_paid": .double(Double(row["rewards"]?.int64Value ?? 0) / 1e6), "average_reliability": .double((reliability * 100).rounded() / 100),
+                "online_share": .double(online), "network_nodes": .int(network),
+                "network_health": .string(Uptime.networkHealth(nodes: nodes, averageReliability: reliability, onlineShare: online))]
+    }
+
+    private func mint(to account: String, _ amount: Int64, reason: String, reference: String, host: PluginHost) throws {
+        struct Mint: Encodable { let account: String; let amount_micro: Int64; let kind: String; let reason: String; let reference: String }
+        _ = try host.callRaw("ledger.mint", try JSONCoding.encode(Mint(account: account, amount_micro: amount, kind: "reward", reason: reason, reference: reference)))
+    }
+
+    private func nodeJSON(_ row: [String: JSONValue], host: PluginHost) -> [String: JSONValue] {
+        let lastSeen = row["last_seen_ms"]?.int64Value ?? 0
+        return ["device_id": row["device_id"] ?? .null, "operator_wallet": row["operator_id"] ?? .null,
+                "hardware_type": row["hardware_type"] ?? .null, "firmware_version": row["firmware_version"] ?? .null,
+                "uptime_seconds": row["uptime_seconds"] ?? .null, "reliability": row["reliability"] ?? .null,
+                "kwh_routed": row["kwh_routed"] ?? .null, "total_rewards": .double(Double(row["rewards_micro"]?.int64Value ?? 0) / 1e6),
+                "online": .bool(Int64(host.now().timeIntervalSince1970 * 1000) - lastSeen <= 600_000),
+                "last_seen": .string(Date(timeIntervalSince1970: Double(lastSeen) / 1000).formatted(.iso8601)),
+                "registered_at": .string(Date(timeIntervalSince1970: Double(row["registered_ms"]?.int64Value ?? 0) / 1000).formatted(.iso8601))]
+    }
+
+    private func validateID(_ id: String) throws {
+        guard (1...64).contains(id.utf8.count),
+              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
+            throw PluginError.badRequest("device_id must be 1–64 letters, digits, '-', '_', '.' or ':'")
+        }
+    }
+}
+
+@_cdecl("stl_plugin_entry")
+public func stl_plugin_entry(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
+    exportPlugin(DepinPlugin.self, hostABIMajor: hostABIMajor)
+}
