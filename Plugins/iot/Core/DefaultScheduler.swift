@@ -49,7 +49,11 @@ public enum DefaultScheduler {
     public static let receiverCeiling = 70.0
     public static let senderFloor = 40.0
 
-    public static func decide(_ nodes: [NodeState], manual: ManualTransfer? = nil) -> [Command] {
+    /// `nodePolicy`, when given (a foreign hook), decides each node that is neither in the manual
+    /// transfer nor unsafe; it answers "charge", "discharge", "idle", or nil to leave the node to
+    /// SoC pairing.
+    public static func decide(_ nodes: [NodeState], manual: ManualTransfer? = nil,
+                              nodePolicy: ((NodeState) -> String?)? = nil) -> [Command] {
         var decided: [String: Command] = [:]
         if let manual {
             for node in nodes where node.uid == manual.sender {
@@ -65,6 +69,8 @@ public enum DefaultScheduler {
                 decided[node.uid] = Command(node_id: node.uid, action: "idle", reason: "node reports FAULT")
             } else if node.voltage < lowVoltage {
                 decided[node.uid] = Command(node_id: node.uid, action: "idle", reason: "voltage below \(lowVoltage) V")
+            } else if let action = nodePolicy?(node) {
+                decided[node.uid] = Command(node_id: node.uid, action: action, reason: "node policy hook: \(action)")
             } else {
                 eligible.append(node)
             }

@@ -52,6 +52,26 @@ final class IoTPlugin: StelltronPlugin {
         }
     }
 
+    /// The `scheduler.node` foreign hook as a node policy, when plugins.conf binds one:
+    /// `int32(double voltage, double soc)` answering 0 idle, 1 charge, 2 discharge, −1 no opinion.
+    static func nodeHook(_ host: PluginHost) throws -> ((NodeState) -> String?)? {
+        struct Call: Encodable { let hook: String; let args: [Double] }
+        struct Value: Decodable { let value: Double }
+        func ask(_ node: NodeState) throws -> Double {
+            try host.call("host.hooks.call", Call(hook: "scheduler.node", args: [node.voltage, node.soc]), as: Value.self).value
+        }
+        struct Bound: Decodable { let hooks: [String] }
+        guard try host.call("host.hooks.list", [String: String](), as: Bound.self).hooks.contains("scheduler.node") else { return nil }
+        return { node in
+            switch try? ask(node) {
+            case 0: return "idle"
+            case 1: return "charge"
+            case 2: return "discharge"
+            default: return nil
+            }
+        }
+    }
+
     /// The `device_id` of a Pi's post, read before the route decodes the rest.
     static func deviceID(in body: Data) throws -> String {
         struct Identified: Decodable { var device_id: String }
@@ -62,7 +82,8 @@ final class IoTPlugin: StelltronPlugin {
         switch name {
         case "scheduler.decide":
             let decision = try JSONCoding.decodeBody(Scheduling.Decision.self, from: request)
-            return try JSONCoding.encode(Scheduling.Decided(commands: DefaultScheduler.decide(decision.nodes, manual: decision.manual_transfer)))
+            let commands = DefaultScheduler.decide(decision.nodes, manual: decision.manual_transfer, nodePolicy: try Self.nodeHook(host))
+            return try JSONCoding.encode(Scheduling.Decided(commands: commands))
         case "iot.telemetry_summary":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
             let soc = try host.query("SELECT AVG(soc) AS mean FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?", [.int(since)]).first?["mean"]?.doubleValue

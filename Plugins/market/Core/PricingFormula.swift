@@ -53,12 +53,29 @@ public struct PricingFormula: Sendable, Equatable {
         public var final_price: Double
     }
 
-    public func quote(_ inputs: Inputs) -> Quote {
-        let sd = Self.supplyDemandFactor(sells: inputs.openSells, buys: inputs.openBuys)
-        let soc = Self.socFactor(meanSoC: inputs.meanSoC)
-        let dist = 1 + 0.2 * distance
-        let time = timeFactor(at: inputs.date)
-        let quality = Self.qualityFactor(inputs.quality)
+    /// Factors an operator replaced (foreign hooks); nil keeps the formula's own.
+    public struct Overrides: Sendable, Equatable {
+        public var f_sd: Double?
+        public var f_soc: Double?
+        public var f_dist: Double?
+        public var f_time: Double?
+        public var f_quality: Double?
+
+        public init(f_sd: Double? = nil, f_soc: Double? = nil, f_dist: Double? = nil, f_time: Double? = nil, f_quality: Double? = nil) {
+            self.f_sd = f_sd
+            self.f_soc = f_soc
+            self.f_dist = f_dist
+            self.f_time = f_time
+            self.f_quality = f_quality
+        }
+    }
+
+    public func quote(_ inputs: Inputs, overrides: Overrides = Overrides()) -> Quote {
+        let sd = overrides.f_sd ?? Self.supplyDemandFactor(sells: inputs.openSells, buys: inputs.openBuys)
+        let soc = overrides.f_soc ?? Self.socFactor(meanSoC: inputs.meanSoC)
+        let dist = overrides.f_dist ?? 1 + 0.2 * distance
+        let time = overrides.f_time ?? timeFactor(at: inputs.date)
+        let quality = overrides.f_quality ?? Self.qualityFactor(inputs.quality)
         let multiplier = min(max(sd * soc * dist * time * quality, 0.5), 5.0)
         let price = Self.round(basePrice * multiplier, places: 2)
         return Quote(price: price, supply: inputs.openSells, demand: inputs.openBuys, breakdown: Breakdown(
@@ -85,11 +102,16 @@ public struct PricingFormula: Sendable, Equatable {
         return 1 + 0.1 * min(max(q, 0), 1)
     }
 
-    /// Evening peak 1.3, morning 1.15, night 0.85, otherwise 1.0, by the market's local hour.
-    public func timeFactor(at date: Date) -> Double {
+    /// The market's local hour (0–23) at `date`.
+    public func localHour(at date: Date) -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        switch calendar.component(.hour, from: date) {
+        return calendar.component(.hour, from: date)
+    }
+
+    /// Evening peak 1.3, morning 1.15, night 0.85, otherwise 1.0, by the market's local hour.
+    public func timeFactor(at date: Date) -> Double {
+        switch localHour(at: date) {
         case 18..<22: return 1.3
         case 6..<9: return 1.15
         case 2..<6: return 0.85

@@ -33,8 +33,7 @@ final class MarketPlugin: StelltronPlugin {
     }
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
-        let pricing = Pricing(formula: formula, host: host)
-        let orders = Orders(host: host, pricing: pricing)
+        let orders = Orders(host: host)
         switch request.route {
         case "/api/v1/market/orders":
             return try .json(try orders.openOrders())
@@ -43,16 +42,17 @@ final class MarketPlugin: StelltronPlugin {
             let input = try request.decode(Orders.Placement.self)
             let (side, kwh, price) = try Orders.validate(input)
             let placed = try orders.place(user: user, side: side, kwh: kwh, price: price)
-            try publishQuote(pricing, traded: !placed.trades.isEmpty)
+            try publishQuote(host, traded: !placed.trades.isEmpty)
             return try .json(PlacedJSON(placed), status: 201)
         case "/api/v1/market/order/cancel":
             let user = try request.requireUser()
             struct Cancel: Decodable { var order_id: String }
             try orders.cancel(try request.decode(Cancel.self).order_id, user: user)
-            try publishQuote(pricing, traded: false)
+            try publishQuote(host, traded: false)
             return try .json(["message": "Order cancelled successfully"])
         case "/api/v1/market/price":
-            return try .json(try pricing.quote())
+            // Through the slot, so that a formula plugin named in plugins.conf answers here too.
+            return PluginResponse(status: 200, body: try host.callRaw("pricing.quote", Data(#"{"record":"if_changed"}"#.utf8)))
         case "/api/v1/market/history":
             return try .json(try History.recent(host, timeZone: formula.timeZone))
         default:
@@ -69,13 +69,13 @@ final class MarketPlugin: StelltronPlugin {
         case "market.list_auto_sell":
             struct AutoSell: Decodable { var owner: String; var role: String?; var kwh_amount: Double }
             let input = try JSONCoding.decodeBody(AutoSell.self, from: request)
-            let quote = try pricing.quote(record: "always")
+            let quote = try Self.slotQuote(host, record: "always")
             let (_, kwh, price) = try Orders.validate(.init(type: "sell", kwh_amount: input.kwh_amount, token_price: quote.price))
             struct StoredUser: Decodable { let role: String }
             let role = try input.role ?? host.call("host.users.get", ["id": input.owner], as: StoredUser.self).role
-            let placed = try Orders(host: host, pricing: pricing).place(
+            let placed = try Orders(host: host).place(
                 user: .init(id: input.owner, role: role), side: .sell, kwh: kwh, price: price, source: "auto")
-            try publishQuote(pricing, traded: !placed.trades.isEmpty)
+            try publishQuote(host, traded: !placed.trades.isEmpty)
             struct Listed: Encodable { let order_id: String; let price: Double; let trades: Int }
             return try JSONCoding.encode(Listed(order_id: placed.order.id, price: quote.price, trades: placed.trades.count))
         case "market.stats":
@@ -89,14 +89,25 @@ final class MarketPlugin: StelltronPlugin {
         }
     }
 
-    /// Records the quote after a change to the book (always after a trade) and, when the price
-    /// moved, emits a `price_tick` for the live market feed.
-    private func publishQuote(_ pricing: Pricing, traded: Bool) throws {
-        let before = try pricing.lastRecordedPrice()
-        let quote = try pricing.quote(record: traded ? "always" : "if_changed")
-        if before != quote.price {
-            try pricing.host.emit("price_tick", quote)
-        }
+    /// A quote from whichever plugin fills the `pricing` slot.
+    struct SlotQuote: Decodable { let price: Double }
+
+    static func slotQuote(_ host: PluginHost, record: String) throws -> (price: Double, raw: JSONValue) {
+        let data = try host.callRaw("pricing.quote", try JSONCoding.encode(["record": record]))
+        let quote = try JSONCoding.decode(SlotQuote.self, from: data)
+        guard quote.price.isFinite, quote.price > 0 else { throw PluginError.internalError("the pricing slot answered a price of \(quote.price)") }
+        return (quote.price, try JSONCoding.decode(JSONValue.self, from: data))
+    }
+
+    /// Quotes after a change to the book (recorded always after a trade) and, when the price
+    /// moved since the last tick, emits a `price_tick` for the live market feed.
+    private func publishQuote(_ host: PluginHost, traded: Bool) throws {
+        let quote = try Self.slotQuote(host, record: traded ? "always" : "if_changed")
+        let last = try host.query("SELECT price FROM market_last_tick WHERE id = 1").first?["price"]?.doubleValue
+        guard last != quote.price else { return }
+        try host.execute("INSERT INTO market_last_tick (id, price) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET price = excluded.price",
+                         [.double(quote.price)])
+        try host.emit("price_tick", quote.raw)
     }
 
     /// The create answer: the order's own fields, plus the trades it made.

@@ -7,7 +7,6 @@ import StelltronPluginKit
 /// order, no reservation and no trade behind.
 struct Orders {
     let host: PluginHost
-    let pricing: Pricing
 
     static let open = "('Created', 'PartiallyFilled')"
     static let maxKWh = 1000.0

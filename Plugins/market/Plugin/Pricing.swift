@@ -38,8 +38,9 @@ struct Pricing {
         func count(_ type: String) -> Int { Int(counts.first { $0["type"]?.stringValue == type }?["n"]?.int64Value ?? 0) }
         let telemetry = (try? host.call("iot.telemetry_summary", [String: String](), as: Telemetry.self)) ?? Telemetry()
         let now = host.now()
-        let quote = formula.quote(.init(openSells: count("sell"), openBuys: count("buy"), meanSoC: telemetry.mean_soc,
-                                        quality: telemetry.quality, date: now))
+        let inputs = PricingFormula.Inputs(openSells: count("sell"), openBuys: count("buy"), meanSoC: telemetry.mean_soc,
+                                           quality: telemetry.quality, date: now)
+        let quote = formula.quote(inputs, overrides: try hookOverrides(inputs))
         var hash: String?
         if try shouldRecord(quote.price, mode: mode, now: now) {
             struct Record: Encodable {
@@ -60,9 +61,23 @@ struct Pricing {
                       breakdown: quote.breakdown, tx_hash: hash)
     }
 
-    /// The last recorded price, to tell whether a quote moved.
-    func lastRecordedPrice() throws -> Double? {
-        try host.query("SELECT price FROM market_last_quote WHERE id = 1").first?["price"]?.doubleValue
+    /// Factors replaced by foreign hooks bound in plugins.conf (`[hooks] pricing.f_time = ...`).
+    private func hookOverrides(_ inputs: PricingFormula.Inputs) throws -> PricingFormula.Overrides {
+        func hook(_ name: String, _ args: [Double]) throws -> Double? {
+            struct Call: Encodable { let hook: String; let args: [Double] }
+            struct Value: Decodable { let value: Double }
+            do {
+                return try host.call("host.hooks.call", Call(hook: name, args: args), as: Value.self).value
+            } catch let error as PluginError where error.kind == .notFound {
+                return nil
+            }
+        }
+        return PricingFormula.Overrides(
+            f_sd: try hook("pricing.f_sd", [Double(inputs.openSells), Double(inputs.openBuys)]),
+            f_soc: try hook("pricing.f_soc", [inputs.meanSoC ?? -1]),
+            f_dist: try hook("pricing.f_dist", [formula.distance]),
+            f_time: try hook("pricing.f_time", [Double(formula.localHour(at: inputs.date))]),
+            f_quality: try hook("pricing.f_quality", [inputs.quality ?? -1]))
     }
 
     private func shouldRecord(_ price: Double, mode: String, now: Date) throws -> Bool {

@@ -40,5 +40,11 @@ enum Schema {
                 recorded_ms INTEGER NOT NULL
             );
             """),
+        Migration("002_last_tick", """
+            CREATE TABLE market_last_tick (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                price REAL NOT NULL
+            );
+            """),
     ]
 }

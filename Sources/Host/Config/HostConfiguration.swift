@@ -41,6 +41,8 @@ public struct HostConfiguration: Sendable {
     /// Slots that must be filled or the host refuses to start.
     public var requiredSlots: [String] = []
     public var plugins: [PluginEntry] = []
+    /// Foreign C functions bound to hook points, from `[hooks]`.
+    public var hooks: [HookBinding] = []
     /// slot name → plugin id, from `[slots]`.
     public var slots: [String: String] = [:]
     /// Where the file came from, for error messages and relative paths.
@@ -91,6 +93,21 @@ public struct HostConfiguration: Sendable {
             throw ConfigurationError(file: file, message: ConfigurationError.describe(error))
         }
         return try raw.validated(file: file)
+    }
+}
+
+/// One `[hooks]` entry: `pricing.f_time = { library = "libx.so", symbol = "f_time", signature = "double(int32)" }`.
+public struct HookBinding: Sendable, Equatable {
+    public var name: String
+    public var library: String
+    public var symbol: String
+    public var signature: String
+
+    public init(name: String, library: String, symbol: String, signature: String) {
+        self.name = name
+        self.library = library
+        self.symbol = symbol
+        self.signature = signature
     }
 }
 
@@ -160,6 +177,7 @@ private struct RawFile: Decodable {
 
     var host: Host?
     var auth: Auth?
+    var hooks: RawJSON?
     var plugin: [Plugin]?
     var slots: [String: String]?
 
@@ -222,7 +240,35 @@ private struct RawFile: Decodable {
             configuration.plugins.append(.init(id: entry.id, library: entry.library, configJSON: config))
         }
         configuration.slots = slots ?? [:]
+        if let hooks {
+            guard let table = hooks.value as? [String: Any] else { throw ConfigurationError(file: file, message: "[hooks] must be a table") }
+            configuration.hooks = try Self.hookBindings(table, prefix: "", file: file).sorted { $0.name < $1.name }
+        }
         return configuration
+    }
+}
+
+extension RawFile {
+    /// Flattens `[hooks]`: a table holding `library` is one binding, named by its dotted path
+    /// (`pricing.f_time = {...}` is, in TOML, the table `pricing` holding `f_time`).
+    static func hookBindings(_ table: [String: Any], prefix: String, file: String) throws -> [HookBinding] {
+        var bindings: [HookBinding] = []
+        for (key, value) in table {
+            let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+            guard let entry = value as? [String: Any] else {
+                throw ConfigurationError(file: file, message: "hooks.\(name) must be a table with library, symbol and signature")
+            }
+            if entry["library"] == nil {
+                bindings += try hookBindings(entry, prefix: name, file: file)
+                continue
+            }
+            guard let library = entry["library"] as? String, let symbol = entry["symbol"] as? String,
+                  let signature = entry["signature"] as? String, !library.isEmpty, !symbol.isEmpty else {
+                throw ConfigurationError(file: file, message: "hooks.\(name) needs library, symbol and signature (strings)")
+            }
+            bindings.append(HookBinding(name: name, library: library, symbol: symbol, signature: signature))
+        }
+        return bindings
     }
 }
 

@@ -26,6 +26,17 @@ enum HostServices {
                     return .init(status: STL_ERR_NOT_FOUND, body: Data("no user \(input.id)".utf8))
                 }
                 return try encode(user)
+            case "host.hooks.call":
+                // A plugin asks for a bound hook; NOT_FOUND tells it to use its own built-in rule.
+                let input = try decode(HookRequest.self, request)
+                guard let hook = runtime.hooks[input.hook] else {
+                    return .init(status: STL_ERR_NOT_FOUND, body: Data("no hook bound to \(input.hook)".utf8))
+                }
+                let value = try hook.call(input.args)
+                guard value.isFinite else { return .init(status: STL_ERR_INTERNAL, body: Data("hook \(input.hook) answered \(value)".utf8)) }
+                return try encode(["value": value])
+            case "host.hooks.list":
+                return try encode(["hooks": runtime.hooks.keys.sorted()])
             case "host.users.count":
                 return try encode(["count": UserStore.count(in: db)])
             default:
@@ -54,6 +65,7 @@ enum HostServices {
     }
 
     struct UserRequest: Decodable { var id: String }
+    struct HookRequest: Decodable { var hook: String; var args: [Double] }
     struct RoleRequest: Decodable {
         var id: String
         var role: String

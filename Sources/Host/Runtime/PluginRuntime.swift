@@ -16,6 +16,8 @@ public final class PluginRuntime: @unchecked Sendable {
     /// The host's clock; tests move it to make time-dependent behaviour deterministic.
     public let clock: @Sendable () -> Date
     let registry: PluginRegistry
+    /// Foreign C functions bound to hook points, by hook name.
+    public let hooks: [String: ForeignHook]
     /// Services answered by closures instead of plugins (the testing kit's stubs).
     let stubServices: [String: StubService]
     private let table: UnsafeMutablePointer<stl_host_api>
@@ -55,6 +57,10 @@ public final class PluginRuntime: @unchecked Sendable {
             return LoadedPlugin(declaration: declaration, file: path, descriptor: library.descriptor, configJSON: entry.configJSON)
         }
         registry = try PluginRegistry(plugins: loaded, configuration: configuration)
+        hooks = try Dictionary(uniqueKeysWithValues: configuration.hooks.map { binding in
+            let path = binding.library.hasPrefix("/") ? binding.library : URL(fileURLWithPath: directory).appendingPathComponent(binding.library).path
+            return (binding.name, try ForeignHook(name: binding.name, library: path, symbol: binding.symbol, declared: binding.signature))
+        })
         table = HostTable.make()
         for plugin in loaded {
             let outcome = try Migrations.apply(plugin.declaration.migrations, plugin: plugin.id, file: plugin.file, store: self.store)

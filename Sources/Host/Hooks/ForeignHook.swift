@@ -1,0 +1,94 @@
+import CFFI
+import Foundation
+
+/// A plain exported C function bound to a hook point, called through libffi. The call interface
+/// (`ffi_cif`) is prepared once at load: preparing it per call would cost several times the call.
+public final class ForeignHook: @unchecked Sendable {
+    public let name: String
+    public let signature: HookSignature
+    public let library: String
+    public let symbol: String
+    private let function: UnsafeMutableRawPointer
+    private let cif: UnsafeMutablePointer<ffi_cif>
+    private let argumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
+
+    /// Loads `symbol` from `library` for hook point `name`, after checking that the declared
+    /// signature is the one the hook point expects.
+    init(name: String, library: String, symbol: String, declared: String) throws {
+        func fail(_ problem: String) -> PluginLoadError { PluginLoadError(file: library, "hook \(name): \(problem)") }
+        guard let expected = HookPoints.expected[name] else {
+            throw fail("unknown hook point; known: \(HookPoints.expected.keys.sorted().joined(separator: ", "))")
+        }
+        guard let signature = HookSignature(declared) else {
+            throw fail("signature '\(declared)' is not of the form type(type, ...) with int32, int64 or double")
+        }
+        guard signature == expected else {
+            throw fail("expects \(expected) but plugins.conf declares \(signature)")
+        }
+        guard FileManager.default.fileExists(atPath: library) else { throw fail("file not found") }
+        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            throw fail("cannot be loaded: \(dlerror().map { String(cString: $0) } ?? "unknown reason")")
+        }
+        guard let function = dlsym(handle, symbol) else { throw fail("symbol \(symbol) not found") }
+        self.name = name
+        self.signature = signature
+        self.library = library
+        self.symbol = symbol
+        self.function = function
+        argumentTypes = .allocate(capacity: max(1, signature.arguments.count))
+        for (index, type) in signature.arguments.enumerated() { argumentTypes[index] = Self.ffiType(type) }
+        cif = .allocate(capacity: 1)
+        cif.initialize(to: ffi_cif())
+        let status = ffi_prep_cif(cif, FFI_DEFAULT_ABI, UInt32(signature.arguments.count), Self.ffiType(signature.returns), argumentTypes)
+        guard status == FFI_OK else { throw fail("libffi could not prepare the call (status \(status.rawValue))") }
+    }
+
+    deinit {
+        cif.deallocate()
+        argumentTypes.deallocate()
+    }
+
+    /// Calls the function with `arguments` converted to the declared types; answers a Double.
+    public func call(_ arguments: [Double]) throws -> Double {
+        guard arguments.count == signature.arguments.count else {
+            throw PluginLoadError(file: library, "hook \(name) takes \(signature.arguments.count) arguments, got \(arguments.count)")
+        }
+        // One 8-byte slot per argument holds any of the scalar types.
+        let storage = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, arguments.count))
+        let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(1, arguments.count))
+        defer {
+            storage.deallocate()
+            pointers.deallocate()
+        }
+        for (index, (value, type)) in zip(arguments, signature.arguments).enumerated() {
+            let slot = UnsafeMutableRawPointer(storage + index)
+            switch type {
+            case .int32: slot.storeBytes(of: Int32(clamping: Int64(value.isFinite ? value : 0)), as: Int32.self)
+            case .int64: slot.storeBytes(of: Int64(value.isFinite ? value : 0), as: Int64.self)
+            case .double: slot.storeBytes(of: value, as: Double.self)
+            }
+            pointers[index] = slot
+        }
+        var result: UInt64 = 0
+        ffi_call(cif, unsafeBitCast(function, to: (@convention(c) () -> Void).self), &result, pointers)
+        return withUnsafeBytes(of: &result) { raw in
+            switch signature.returns {
+            // Integer results come back widened to a full register (ffi_arg).
+            case .int32: return Double(Int32(truncatingIfNeeded: raw.load(as: Int64.self)))
+            case .int64: return Double(raw.load(as: Int64.self))
+            case .double: return raw.load(as: Double.self)
+            }
+        }
+    }
+
+    /// libffi's type descriptors are C globals; their addresses come from the loaded libffi.
+    private static func ffiType(_ type: HookSignature.ScalarType) -> UnsafeMutablePointer<ffi_type> {
+        let name: String
+        switch type {
+        case .int32: name = "ffi_type_sint32"
+        case .int64: name = "ffi_type_sint64"
+        case .double: name = "ffi_type_double"
+        }
+        return dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)!.assumingMemoryBound(to: ffi_type.self)
+    }
+}
