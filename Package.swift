@@ -74,7 +74,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["StelltronHost", "MarketCore", "CSodium", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["StelltronHost", "MarketCore", "IoTCore", "CSodium", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/Bench",
             swiftSettings: swift5
         ),

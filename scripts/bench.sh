@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks that print figures (never pass/fail), each compared with a baseline in the same run:
 #   1. the ABI round trip vs a direct Swift call;
-#   2. the matching engine with 10 000 resting orders vs 100;
+#   2. a foreign hook through libffi vs a direct C call; a slot call through the ABI vs a direct
+#      Swift call; the matching engine with 10 000 resting orders vs 100;
 #   3. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf;
 #   4. HTTP with wrk: the host's constant route (/health) vs a plugin-routed public read
 #      (/api/v1/tokens/supply) vs an authenticated POST /api/v1/market/order/create.
@@ -18,11 +19,14 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date 
 
 echo "== ABI round trip"
 "$bin/stelltron-bench" abi "$bin"
+echo "== foreign hooks and slot calls"
+scratch=$(mktemp -d)
+cc -O2 -shared -fPIC Tests/Fixtures/CHooks/factors.c -o "$scratch/libfactors.so"
+"$bin/stelltron-bench" hooks "$bin" "$scratch/libfactors.so"
 echo "== matching engine"
 "$bin/stelltron-bench" matching
 
 echo "== cold start and idle memory (five plugins)"
-scratch=$(mktemp -d)
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; rm -rf "$scratch"' EXIT
 sed "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$bin\"|" plugins.conf > "$scratch/plugins.conf"

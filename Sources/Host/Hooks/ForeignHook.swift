@@ -53,30 +53,28 @@ public final class ForeignHook: @unchecked Sendable {
         guard arguments.count == signature.arguments.count else {
             throw PluginLoadError(file: library, "hook \(name) takes \(signature.arguments.count) arguments, got \(arguments.count)")
         }
-        // One 8-byte slot per argument holds any of the scalar types.
-        let storage = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, arguments.count))
-        let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(1, arguments.count))
-        defer {
-            storage.deallocate()
-            pointers.deallocate()
-        }
-        for (index, (value, type)) in zip(arguments, signature.arguments).enumerated() {
-            let slot = UnsafeMutableRawPointer(storage + index)
-            switch type {
-            case .int32: slot.storeBytes(of: Int32(clamping: Int64(value.isFinite ? value : 0)), as: Int32.self)
-            case .int64: slot.storeBytes(of: Int64(value.isFinite ? value : 0), as: Int64.self)
-            case .double: slot.storeBytes(of: value, as: Double.self)
-            }
-            pointers[index] = slot
-        }
-        var result: UInt64 = 0
-        ffi_call(cif, unsafeBitCast(function, to: (@convention(c) () -> Void).self), &result, pointers)
-        return withUnsafeBytes(of: &result) { raw in
-            switch signature.returns {
-            // Integer results come back widened to a full register (ffi_arg).
-            case .int32: return Double(Int32(truncatingIfNeeded: raw.load(as: Int64.self)))
-            case .int64: return Double(raw.load(as: Int64.self))
-            case .double: return raw.load(as: Double.self)
+        // One 8-byte slot per argument holds any of the scalar types; both arrays live on the stack.
+        let count = arguments.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(1, count)) { storage in
+            withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(1, count)) { pointers in
+                for index in 0..<count {
+                    let slot = UnsafeMutableRawPointer(storage.baseAddress! + index)
+                    let value = arguments[index]
+                    switch signature.arguments[index] {
+                    case .int32: slot.storeBytes(of: Int32(clamping: Int64(value.isFinite ? value : 0)), as: Int32.self)
+                    case .int64: slot.storeBytes(of: Int64(value.isFinite ? value : 0), as: Int64.self)
+                    case .double: slot.storeBytes(of: value, as: Double.self)
+                    }
+                    pointers[index] = slot
+                }
+                var result: UInt64 = 0
+                ffi_call(cif, unsafeBitCast(function, to: (@convention(c) () -> Void).self), &result, pointers.baseAddress)
+                switch signature.returns {
+                // Integer results come back widened to a full register (ffi_arg).
+                case .int32: return Double(Int32(truncatingIfNeeded: Int64(bitPattern: result)))
+                case .int64: return Double(Int64(bitPattern: result))
+                case .double: return Double(bitPattern: result)
+                }
             }
         }
     }
