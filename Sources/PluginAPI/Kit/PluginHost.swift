@@ -50,7 +50,13 @@ public struct PluginHost {
 
     /// Runs a read statement and returns its rows as JSON objects keyed by column name.
     public func query(_ sql: String, _ parameters: [SQLParameter] = []) throws -> [[String: JSONValue]] {
-        try query([String: JSONValue].self, sql, parameters)
+        let data = try callStorage(api.pointee.storage_query, sql, parameters)
+        // Rows are flat scalars: Foundation's parser plus a direct mapping is several times
+        // cheaper than decoding each value through JSONValue's Decodable cascade.
+        guard let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw PluginError(.storage, "the host answered rows that are not a JSON array of objects")
+        }
+        return rows.map { $0.mapValues(JSONValue.init(scalar:)) }
     }
 
     /// Runs a read statement and decodes each row (columns by name) into `T`.
