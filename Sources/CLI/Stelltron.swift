@@ -9,7 +9,7 @@ struct Stelltron: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stelltron",
         abstract: "The Stelltron energy-market host: serves HTTP and runs domain plugins.",
-        subcommands: [Serve.self, Plugins.self],
+        subcommands: [Serve.self, Plugins.self, OpenAPI.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -97,6 +97,25 @@ struct Plugins: AsyncParsableCommand {
             print(report.text)
             if !report.passed { throw ExitCode.failure }
         }
+    }
+}
+
+struct OpenAPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi", abstract: "Print the OpenAPI 3.1 document of the plugins in plugins.conf (as served at /openapi.json).")
+
+    @Option(help: "Path of plugins.conf.")
+    var config = "plugins.conf"
+
+    func run() async throws {
+        var configuration = try loadConfiguration(config)
+        configuration.databasePath = ":memory:"
+        var logger = Logger(label: "stelltron")
+        logger.logLevel = .warning
+        let runtime = try loadRuntime(configuration, logger: logger)
+        defer { runtime.shutdown() }
+        FileHandle.standardOutput.write(OpenAPIDocument.build(runtime: runtime))
+        print()
     }
 }
 

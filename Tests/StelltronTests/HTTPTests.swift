@@ -66,6 +66,23 @@ struct HTTPTests {
         }
     }
 
+    @Test func openAPIDocumentListsHostAndPluginRoutes() async throws {
+        try await app().test(.live) { client in
+            let response = try await client.execute(uri: "/openapi.json", method: .get)
+            #expect(response.status == .ok)
+            let document = json(response.body)
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            #expect(paths["/api/v1/probe/counters/{name}"]?["get"] != nil)
+            #expect(paths["/api/v1/auth/login"]?["post"] != nil)
+            let whoami = try #require(paths["/api/v1/probe/whoami"]?["post"] as? [String: Any])
+            #expect((whoami["security"] as? [[String: Any]])?.first?["bearerAuth"] != nil)
+            let counter = try #require(paths["/api/v1/probe/counters/{name}"]?["get"] as? [String: Any])
+            #expect((counter["parameters"] as? [[String: Any]])?.first?["name"] as? String == "name")
+            #expect((counter["tags"] as? [String]) == ["probe"])
+        }
+    }
+
     @Test func unknownPathIs404JSON() async throws {
         try await app().test(.live) { client in
             let response = try await client.execute(uri: "/api/v1/nothing/here", method: .get)

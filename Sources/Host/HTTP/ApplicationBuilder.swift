@@ -26,6 +26,8 @@ public func buildApplication(
     }
     router.add(middleware: JSONErrorMiddleware())
     HealthEndpoint.register(on: router, runtime: runtime)
+    let openAPI = OpenAPIDocument.build(runtime: runtime)
+    router.get("/openapi.json") { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
     EventStreamEndpoint.register(on: router, runtime: runtime)
     AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
     PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))

@@ -10,7 +10,7 @@ public struct RegisteredRoute: Sendable {
 /// claiming one route, one service or one slot are refused at load, never resolved by chance.
 struct PluginRegistry {
     /// Routes the host serves itself; a plugin may not claim them.
-    static let hostRoutes: Set<String> = Set(["GET /health", "GET /iot/events", "GET /ws/market"]).union(AuthEndpoints.routes)
+    static let hostRoutes: Set<String> = Set(["GET /health", "GET /openapi.json", "GET /iot/events", "GET /ws/market"]).union(AuthEndpoints.routes)
 
     let plugins: [LoadedPlugin]
     let routes: [RegisteredRoute]
