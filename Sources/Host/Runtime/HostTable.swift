@@ -39,7 +39,9 @@ enum HostTable {
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
         do {
             let arguments = try SQLBridge.arguments(fromJSON: params.data)
-            let rows = try Row.fetchAll(context.scope.database, sql: sql.swiftString, arguments: arguments)
+            // Plugins run the same few statements over and over: prepare each once per connection.
+            let statement = try context.scope.database.cachedStatement(sql: sql.swiftString)
+            let rows = try Row.fetchAll(statement, arguments: arguments)
             out.pointee = hostBytes(SQLBridge.json(rows: rows))
             return STL_OK
         } catch {
@@ -56,7 +58,7 @@ enum HostTable {
         do {
             let db = context.scope.database
             let arguments = try SQLBridge.arguments(fromJSON: params.data)
-            try db.execute(sql: sql.swiftString, arguments: arguments)
+            try db.cachedStatement(sql: sql.swiftString).execute(arguments: arguments)
             out.pointee = hostBytes(Data("{\"changes\":\(db.changesCount),\"last_insert_rowid\":\(db.lastInsertedRowID)}".utf8))
             return STL_OK
         } catch {

@@ -142,8 +142,9 @@ extension PluginRequest {
     /// Copies a C request into Swift values (the C views die when the call returns).
     init(_ raw: stl_request) throws {
         func map(_ view: stl_str) -> [String: String] {
-            guard view.len > 0 else { return [:] }
-            return (try? JSONCoding.decode([String: String].self, from: view.data)) ?? [:]
+            // `{}` is by far the commonest value; skip the parser for it.
+            guard view.len > 2 else { return [:] }
+            return (try? JSONSerialization.jsonObject(with: view.data)) as? [String: String] ?? [:]
         }
         let userID = raw.user_id.string
         self.init(
