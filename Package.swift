@@ -51,6 +51,8 @@ let package = Package(
             name: "StelltronHost",
             dependencies: [
                 .product(name: "CStelltronPluginAPI", package: "PluginAPI"),
+                // Only for the compiler version string, so host and plugins compute it one way.
+                .product(name: "StelltronPluginKit", package: "PluginAPI"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

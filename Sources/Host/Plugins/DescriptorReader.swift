@@ -1,5 +1,6 @@
 import CStelltronPluginAPI
 import Foundation
+import StelltronPluginKit
 
 /// Reads a C descriptor field by field and refuses anything a 1.x host cannot trust: the checks of
 /// a magic block, each failing with the name of the field.
@@ -118,21 +119,6 @@ enum DescriptorReader {
     }
 }
 
-/// The Swift compiler the host was built with, in the kit's "major.minor" form.
-let hostSwiftCompilerVersion: String = {
-    #if compiler(>=6.6)
-    return "6.6+"
-    #elseif compiler(>=6.5)
-    return "6.5"
-    #elseif compiler(>=6.4)
-    return "6.4"
-    #elseif compiler(>=6.3)
-    return "6.3"
-    #elseif compiler(>=6.2)
-    return "6.2"
-    #elseif compiler(>=6.1)
-    return "6.1"
-    #else
-    return "6.0"
-    #endif
-}()
+/// The Swift compiler the host was built with, in the kit's "major.minor" form: the host links the
+/// same kit code that stamps plugins, so both sides compute it the same way.
+let hostSwiftCompilerVersion = stelltronSwiftCompilerVersion

@@ -1,6 +1,6 @@
 /// The Swift compiler this kit was built with, as "major.minor". Swift has no stable ABI on Linux
 /// and every Swift plugin shares the host's Swift runtime, so the host refuses a plugin built by
-/// another compiler. (The host computes the same string with the same ladder.)
+/// another compiler. (The host links this same declaration to compare.)
 public let stelltronSwiftCompilerVersion: String = {
     #if compiler(>=6.6)
     return "6.6+"
