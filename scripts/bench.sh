@@ -5,7 +5,8 @@
 #      Swift call; the matching engine with 10 000 resting orders vs 100;
 #   3. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf;
 #   4. HTTP with wrk: the host's constant route (/health) vs a plugin-routed public read
-#      (/api/v1/tokens/supply) vs an authenticated POST /api/v1/market/order/create.
+#      (/api/v1/tokens/supply) vs an authenticated POST /api/v1/market/order/create vs node-data
+#      pings (POST /iot/ping, two nodes).
 # Usage: scripts/bench.sh          (DURATION=10s CONNECTIONS=64 THREADS=2 tune wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,12 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
 measure -s "$scratch/order.lua" "http://127.0.0.1:$port/api/v1/market/order/create"; order_write=$rps
+cat > "$scratch/ping.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"device_id":"rpi-bench","voltage":3.92,"battery_level":72.4,"state":"IDLE","connected_nodes":[{"uid":"NODE_A","voltage":3.92},{"uid":"NODE_B","voltage":3.61}],"nodes_detail":[{"uid":"NODE_A","ip":"192.168.1.101","voltage":3.92,"soc":72.4,"state":"IDLE"},{"uid":"NODE_B","ip":"192.168.1.102","voltage":3.61,"soc":28.1,"state":"IDLE"}]}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+measure -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping"; ping_write=$rps
 orders=$(curl -sf "http://127.0.0.1:$port/api/v1/market/orders" -H "Authorization: Bearer $token" | grep -o '"id"' | wc -l)
-awk -v c="$ceiling" -v r="$plugin_read" -v w="$order_write" 'BEGIN {printf "plugin_read_vs_constant=%.2f order_create_vs_constant=%.3f\n", r / c, w / c}'
+awk -v c="$ceiling" -v r="$plugin_read" -v w="$order_write" -v p="$ping_write" 'BEGIN {printf "plugin_read_vs_constant=%.2f order_create_vs_constant=%.3f node_data_ping_vs_constant=%.3f\n", r / c, w / c, p / c}'
 echo "open orders listed after the run (capped at 1000 by the route): $orders"
