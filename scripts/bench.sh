@@ -6,7 +6,8 @@
 #   3. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf;
 #   4. HTTP with wrk: the host's constant route (/health) vs a plugin-routed public read
 #      (/api/v1/tokens/supply) vs an authenticated POST /api/v1/market/order/create vs node-data
-#      pings (POST /iot/ping, two nodes).
+#      pings (POST /iot/ping, two nodes);
+#   5. SSE fan-out to 1 000 and 10 000 subscribers over real sockets (scripts/sse-fanout.py).
 # Usage: scripts/bench.sh          (DURATION=10s CONNECTIONS=64 THREADS=2 tune wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,8 @@ cc -O2 -shared -fPIC Tests/Fixtures/CHooks/factors.c -o "$scratch/libfactors.so"
 echo "== matching engine"
 "$bin/stelltron-bench" matching
 
+# Room for 10 000 SSE clients in this shell, the server it starts and the client script.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "== cold start and idle memory (five plugins)"
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; rm -rf "$scratch"' EXIT
@@ -80,3 +83,6 @@ measure -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping"; ping_write=$rp
 orders=$(curl -sf "http://127.0.0.1:$port/api/v1/market/orders" -H "Authorization: Bearer $token" | grep -o '"id"' | wc -l)
 awk -v c="$ceiling" -v r="$plugin_read" -v w="$order_write" -v p="$ping_write" 'BEGIN {printf "plugin_read_vs_constant=%.2f order_create_vs_constant=%.3f node_data_ping_vs_constant=%.3f\n", r / c, w / c, p / c}'
 echo "open orders listed after the run (capped at 1000 by the route): $orders"
+
+echo "== SSE fan-out over real sockets (one heartbeat event to N subscribers of /iot/events)"
+python3 scripts/sse-fanout.py --port $port --pid $pid --clients 1000 10000
