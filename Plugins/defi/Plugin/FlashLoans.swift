@@ -1,5 +1,6 @@
 import DefiCore
 import Foundation
+import LedgerClient
 import StelltronPluginKit
 
 /// Flash loans: up to 50 kWh worth of LT from the pool, at most 80 % of what the pool holds,
@@ -8,7 +9,7 @@ import StelltronPluginKit
 /// overdue, the collateral goes to the pool (the periodic sweep).
 struct FlashLoans {
     let host: PluginHost
-    var ledger: Ledger { Ledger(host: host) }
+    var ledger: LedgerClient { LedgerClient(host: host) }
 
     struct LoanRequest: Decodable { var borrower_id: String?; var kwh_borrowed: Double; var token_collateral: Double }
     struct RepayRequest: Decodable { var loan_id: Int64 }
@@ -22,7 +23,7 @@ struct FlashLoans {
         let collateral = Int64((input.token_collateral * 1_000_000).rounded())
         let tokens: Int64
         do {
-            tokens = try PoolRules.checkLoan(kwh: input.kwh_borrowed, collateralMicro: collateral, poolAvailableMicro: try ledger.balance("pool"))
+            tokens = try PoolRules.checkLoan(kwh: input.kwh_borrowed, collateralMicro: collateral, poolAvailableMicro: try ledger.balance(of: "pool"))
         } catch PoolRules.LoanProblem.amount {
             throw PluginError.badRequest("kwh_borrowed must be greater than 0 and at most \(Int(PoolRules.maxLoanKWh))")
         } catch PoolRules.LoanProblem.liquidity(let available) {

@@ -1,5 +1,6 @@
 import DefiCore
 import Foundation
+import LedgerClient
 import StelltronPluginKit
 
 /// Staking: LT moves from the caller to `pool` at an APY frozen per position; unstaking (owner
@@ -7,7 +8,7 @@ import StelltronPluginKit
 /// `staking_yield`.
 struct Staking {
     let host: PluginHost
-    var ledger: Ledger { Ledger(host: host) }
+    var ledger: LedgerClient { LedgerClient(host: host) }
 
     struct StakeRequest: Decodable { var user_id: String?; var amount: Double }
     struct UnstakeRequest: Decodable { var stake_id: Int64 }
@@ -43,7 +44,7 @@ struct Staking {
         let now = nowMs(host)
         let seconds = Double(now - (row["staked_ms"]?.int64Value ?? now)) / 1000
         let interest = PoolRules.interestMicro(amountMicro: amount, apy: apy, seconds: seconds)
-        guard try ledger.balance("pool") >= amount else {
+        guard try ledger.balance(of: "pool") >= amount else {
             throw PluginError.conflict("the pool's liquidity is lent out; unstake after the open loans are repaid or liquidated")
         }
         var hash = try ledger.transfer(from: "pool", to: caller.id, amount, reference: "unstake-\(input.stake_id)")

@@ -1,5 +1,6 @@
 import DepinCore
 import Foundation
+import LedgerClient
 import StelltronPluginKit
 
 /// The DePIN plugin: the hardware node registry with uptime-based rewards, and the network node
@@ -149,8 +150,7 @@ final class DepinPlugin: StelltronPlugin {
     }
 
     private func mint(to account: String, _ amount: Int64, reason: String, reference: String, host: PluginHost) throws {
-        struct Mint: Encodable { let account: String; let amount_micro: Int64; let kind: String; let reason: String; let reference: String }
-        _ = try host.callRaw("ledger.mint", try JSONCoding.encode(Mint(account: account, amount_micro: amount, kind: "reward", reason: reason, reference: reference)))
+        try LedgerClient(host: host).mint(to: account, amount, kind: "reward", reason: reason, reference: reference)
     }
 
     private func nodeJSON(_ row: [String: JSONValue], host: PluginHost) -> [String: JSONValue] {

@@ -1,5 +1,6 @@
 import Foundation
 import IoTCore
+import LedgerClient
 import StelltronPluginKit
 
 /// `/iot/energy/report`: a delivered transfer mints LT to the device's owner (× quality), lists
@@ -52,26 +53,21 @@ struct EnergyReports {
         }
         let quality = EnergyMath.qualityFactor(averageVoltage: report.avg_voltage)
         let tokens = EnergyMath.tokensMinted(kwh: report.kwh_transferred, quality: quality)
-        struct Mint: Encodable {
-            let account: String; let amount_micro: Int64; let reason: String; let reference: String
-            let source_device: String; let quality_factor: Double; let kwh: Double
-        }
-        struct Posted: Decodable { let hash: String }
+        let ledger = LedgerClient(host: host)
         let reference = report.report_id ?? "report-\(Int64(host.now().timeIntervalSince1970 * 1000))"
-        let mint = try host.call("ledger.mint", Mint(
-            account: owner, amount_micro: Int64((tokens * 1_000_000).rounded()), reason: "energy_report", reference: reference,
-            source_device: report.device_id, quality_factor: quality, kwh: report.kwh_transferred), as: Posted.self)
+        let mintHash = try ledger.mint(to: owner, Int64((tokens * 1_000_000).rounded()), reason: "energy_report", reference: reference,
+                                       sourceDevice: report.device_id, qualityFactor: quality, kwh: report.kwh_transferred)
         let (orderID, price) = try listForSale(owner: owner, kwh: report.kwh_transferred, tokens: tokens)
         let co2 = EnergyMath.co2SavedKg(kwh: report.kwh_transferred)
         let credit = EnergyMath.carbonCredit(co2Kg: co2)
         struct Carbon: Encodable { let device_id: String; let owner: String; let kwh: Double; let co2_saved_kg: Double; let carbon_credit: Double; let reference: String }
-        _ = try host.call("ledger.record_carbon", Carbon(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred,
-                                                          co2_saved_kg: co2, carbon_credit: credit, reference: reference), as: Posted.self)
+        try ledger.record("ledger.record_carbon", Carbon(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred,
+                                                         co2_saved_kg: co2, carbon_credit: credit, reference: reference))
         let listing = orderID.isEmpty ? "not listed" : String(format: "auto-listed at %.2f XLM/kWh", price)
         let minted = Minted(
             status: "minted", tokens_minted: tokens, quality_factor: (quality * 1000).rounded() / 1000, sell_order_id: orderID,
             dynamic_price: price, co2_saved_kg: (co2 * 10_000).rounded() / 10_000, carbon_credit: (credit * 1_000_000).rounded() / 1_000_000,
-            tx_hash: mint.hash,
+            tx_hash: mintHash,
             message: String(format: "%.2f LT tokens minted for %.4f kWh → %@", tokens, report.kwh_transferred, listing))
         let body = try JSONCoding.encode(minted)
         if let reportID = report.report_id {
@@ -87,8 +83,7 @@ struct EnergyReports {
     /// quality under 1 the mint covers less, so only what the owner's balance covers is listed.
     /// Without a market plugin the energy is not listed and the price comes from the pricing slot.
     private func listForSale(owner: String, kwh: Double, tokens: Double) throws -> (orderID: String, price: Double) {
-        struct Balance: Decodable { let balance_micro: Int64 }
-        let balance = try host.call("ledger.balance", ["account": owner], as: Balance.self).balance_micro
+        let balance = try LedgerClient(host: host).balance(of: owner)
         let listable = min(kwh, Double(balance / 1_000) / 1_000_000)
         struct AutoSell: Encodable { let owner: String; let kwh_amount: Double }
         struct Listed: Decodable { let order_id: String; let price: Double }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerClient
 import MarketCore
 import StelltronPluginKit
 
@@ -68,9 +69,7 @@ struct Orders {
         }
         let id = try Units.uuid(host)
         if side == .sell {
-            struct Lock: Encodable { let account: String; let escrow: String; let amount_micro: Int64; let reference: String }
-            _ = try host.callRaw("ledger.lock", try JSONCoding.encode(Lock(account: user.id, escrow: "order-\(id)",
-                                                                           amount_micro: kwh * Units.microLTPerMicroKWh, reference: id)))
+            try LedgerClient(host: host).lock(user.id, escrow: "order-\(id)", kwh * Units.microLTPerMicroKWh, reference: id)
         }
         let seq = (try host.query("SELECT COALESCE(MAX(seq), 0) AS s FROM market_orders").first?["s"]?.int64Value ?? 0) + 1
         let now = host.now().formatted(.iso8601)
@@ -121,17 +120,15 @@ struct Orders {
         let tradeID = try Units.uuid(host)
         let amount = Units.tokenAmount(kwh: fill.quantity, price: fill.price)
         let fee = Units.fee(of: amount)
-        struct Burn: Encodable { let account: String; let amount_micro: Int64; let reason: String; let reference: String }
-        _ = try host.callRaw("ledger.burn", try JSONCoding.encode(Burn(
-            account: "escrow:order-\(fill.sellOrderID)", amount_micro: fill.quantity * Units.microLTPerMicroKWh,
-            reason: "energy delivered in trade", reference: tradeID)))
+        let ledger = LedgerClient(host: host)
+        try ledger.burn(from: "escrow:order-\(fill.sellOrderID)", fill.quantity * Units.microLTPerMicroKWh,
+                        reason: "energy delivered in trade", reference: tradeID)
         let now = host.now()
         let trade = TradeJSON(
             id: tradeID, donor_id: fill.sellerID, recipient_id: fill.buyerID, kwh_amount: Units.fromMicro(fill.quantity),
             token_price: Units.fromMicro(fill.price), token_amount: Units.fromMicro(amount), fee: Units.fromMicro(fee),
             status: "Completed", tx_hash: "", timestamp: now.formatted(.iso8601))
-        struct Posted: Decodable { let hash: String }
-        let hash = try host.call("ledger.record_trade", trade, as: Posted.self).hash
+        let hash = try ledger.record("ledger.record_trade", trade)
         let seq = (try host.query("SELECT COALESCE(MAX(seq), 0) AS s FROM market_trades").first?["s"]?.int64Value ?? 0) + 1
         try host.execute("""
             INSERT INTO market_trades (seq, id, buy_order_id, sell_order_id, donor_id, recipient_id, kwh_micro, price_micro,
@@ -157,9 +154,7 @@ struct Orders {
         guard status == "Created" || status == "PartiallyFilled" else { throw PluginError.conflict("order is \(status) and cannot be cancelled") }
         let remaining = row["remaining_micro"]?.int64Value ?? 0
         if row["type"]?.stringValue == "sell" && remaining > 0 {
-            struct Release: Encodable { let escrow: String; let to: String; let amount_micro: Int64; let reference: String }
-            _ = try host.callRaw("ledger.release", try JSONCoding.encode(Release(
-                escrow: "order-\(orderID)", to: user.id, amount_micro: remaining * Units.microLTPerMicroKWh, reference: orderID)))
+            try LedgerClient(host: host).release(escrow: "order-\(orderID)", to: user.id, remaining * Units.microLTPerMicroKWh, reference: orderID)
         }
         try host.execute("UPDATE market_orders SET status = 'Cancelled' WHERE id = ?", [.text(orderID)])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerClient
 import MarketCore
 import StelltronPluginKit
 
@@ -49,9 +50,8 @@ struct Pricing {
                 let demand: Int
                 let breakdown: PricingFormula.Breakdown
             }
-            struct Posted: Decodable { let hash: String }
-            hash = try host.call("ledger.record_price", Record(price: quote.price, supply: quote.supply, demand: quote.demand,
-                                                              breakdown: quote.breakdown), as: Posted.self).hash
+            hash = try LedgerClient(host: host).record("ledger.record_price", Record(
+                price: quote.price, supply: quote.supply, demand: quote.demand, breakdown: quote.breakdown))
             try host.execute("""
                 INSERT INTO market_last_quote (id, price, recorded_ms) VALUES (1, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET price = excluded.price, recorded_ms = excluded.recorded_ms
