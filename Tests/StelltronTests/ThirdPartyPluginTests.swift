@@ -159,6 +159,10 @@ struct ThirdPartyPluginTests {
         let runtime = try Fixtures.runtime(configuration, clock: clock)
         #expect(try runtime.hooks["pricing.f_time"]?.call([11]) == 0.5)
         #expect(try runtime.hooks["pricing.f_time"]?.call([15]) == 2.0)
+        // Out-of-range arguments saturate rather than trap.
+        #expect(try runtime.hooks["pricing.f_time"]?.call([1e300]) == 2.0)
+        #expect(try runtime.hooks["pricing.f_time"]?.call([-.infinity]) == 0.5)
+        #expect(try runtime.hooks["pricing.f_time"]?.call([.nan]) == 0.5)
         let quote = Fixtures.json(try await runtime.callService("pricing.quote", json: Data(#"{"record":"never"}"#.utf8)).body)
         #expect((quote["breakdown"] as? [String: Any])?["f_time"] as? Double == 0.5)
 

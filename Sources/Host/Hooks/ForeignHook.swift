@@ -60,9 +60,12 @@ public final class ForeignHook: @unchecked Sendable {
                 for index in 0..<count {
                     let slot = UnsafeMutableRawPointer(storage.baseAddress! + index)
                     let value = arguments[index]
+                    // Integers saturate instead of trapping: a NaN or a huge double must never
+                    // bring the host down.
+                    let integer = value.isNaN ? 0 : Int64(max(-9.2e18, min(9.2e18, value)))
                     switch signature.arguments[index] {
-                    case .int32: slot.storeBytes(of: Int32(clamping: Int64(value.isFinite ? value : 0)), as: Int32.self)
-                    case .int64: slot.storeBytes(of: Int64(value.isFinite ? value : 0), as: Int64.self)
+                    case .int32: slot.storeBytes(of: Int32(clamping: integer), as: Int32.self)
+                    case .int64: slot.storeBytes(of: integer, as: Int64.self)
                     case .double: slot.storeBytes(of: value, as: Double.self)
                     }
                     pointers[index] = slot
