@@ -11,8 +11,10 @@ final class MarketPlugin: StelltronPlugin {
         description: "order book, matching and dynamic pricing",
         routes: [
             Route(.get, "/api/v1/market/orders", access: .protected, mode: .read, summary: "Open orders"),
-            Route(.post, "/api/v1/market/order/create", access: .protected, mode: .write, summary: "Place a buy or sell order"),
-            Route(.post, "/api/v1/market/order/cancel", access: .protected, mode: .write, summary: "Cancel an open order"),
+            Route(.post, "/api/v1/market/order/create", access: .protected, mode: .write, summary: "Place a buy or sell order",
+                  requestSchema: #"{"type":"object","properties":{"type":{"type":"string","enum":["buy","sell"]},"kwh_amount":{"type":"number","minimum":0.001,"maximum":1000},"token_price":{"type":"number","minimum":0.01,"maximum":1000000}},"required":["type","kwh_amount","token_price"]}"#),
+            Route(.post, "/api/v1/market/order/cancel", access: .protected, mode: .write, summary: "Cancel an open order",
+                  requestSchema: #"{"type":"object","properties":{"order_id":{"type":"string"}},"required":["order_id"]}"#),
             // A quote may be recorded in the price history, so it runs in the write transaction.
             Route(.get, "/api/v1/market/price", access: .protected, mode: .write, summary: "The dynamic price with its factors"),
             Route(.get, "/api/v1/market/history", access: .protected, mode: .read, summary: "The last 50 trade prices"),
