@@ -35,14 +35,13 @@ public final class PluginTestHost: @unchecked Sendable {
         var logger = Logger(label: "stelltron.test")
         logger.logLevel = .warning
         runtime = try PluginRuntime(configuration: configuration, logger: logger, clock: clock, stubServices: stubs)
+        // Subscribed here, synchronously: events published before the task runs wait in the stream.
         let subscription = runtime.hub.subscribe()
         captureTask = Task { [weak self] in
             for await event in subscription.events {
                 self?.lock.withLock { self?.captured.append(event) }
             }
         }
-        // Make sure the capture loop is attached before the first request can publish.
-        while runtime.hub.subscriberCount == 0 { usleep(100) }
     }
 
     deinit {
