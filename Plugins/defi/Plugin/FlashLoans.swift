@@ -32,7 +32,7 @@ struct FlashLoans {
             throw PluginError.badRequest(String(format: "token_collateral must be at least %.6f LT (1.5× the loan)", lt(required)))
         }
         let now = nowMs(host)
-        let id = (try host.query("SELECT COALESCE(MAX(id), 0) AS id FROM defi_loans").first?["id"]?.int64Value ?? 0) + 1
+        let id = try host.nextValue(of: "id", in: "defi_loans")
         let fee = PoolRules.feeMicro(tokensMicro: tokens)
         let due = now + Int64(PoolRules.loanSeconds * 1000)
         try ledger.lock(caller.id, escrow: "loan-\(id)", collateral)

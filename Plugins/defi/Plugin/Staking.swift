@@ -23,7 +23,7 @@ struct Staking {
         guard amount > 0 else { throw PluginError.badRequest("amount is below one micro-LT") }
         let apy = PoolRules.apy(totalActiveMicro: try totalActive())
         let now = nowMs(host)
-        let id = (try host.query("SELECT COALESCE(MAX(id), 0) AS id FROM defi_stakes").first?["id"]?.int64Value ?? 0) + 1
+        let id = try host.nextValue(of: "id", in: "defi_stakes")
         _ = try ledger.transfer(from: caller.id, to: "pool", amount, reference: "stake-\(id)")
         try host.execute("INSERT INTO defi_stakes (id, user_id, amount_micro, apy, status, staked_ms) VALUES (?, ?, ?, ?, 'active', ?)",
                          [.int(id), .text(caller.id), .int(amount), .double(apy), .int(now)])

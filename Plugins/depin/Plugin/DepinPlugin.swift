@@ -65,7 +65,7 @@ final class DepinPlugin: StelltronPlugin {
             struct Promotion: Encodable { let id: String; let role: String; let location: String }
             struct User: Decodable { let role: String }
             let user = try host.call("host.users.set_role", Promotion(id: caller.id, role: "NetworkNodeOperator", location: input.location), as: User.self)
-            let id = (try host.query("SELECT COALESCE(MAX(id), 0) AS id FROM depin_network_nodes").first?["id"]?.int64Value ?? 0) + 1
+            let id = try host.nextValue(of: "id", in: "depin_network_nodes")
             let now = host.now().formatted(.iso8601)
             try host.execute("INSERT INTO depin_network_nodes (id, operator_id, location, registered_at) VALUES (?, ?, ?, ?)",
                              [.int(id), .text(caller.id), .text(input.location), .text(now)])
@@ -83,7 +83,7 @@ final class DepinPlugin: StelltronPlugin {
         let caller = try request.requireUser()
         struct Registration: Decodable { var device_id: String; var operator_wallet: String?; var hardware_type: String?; var firmware_version: String? }
         let input = try request.decode(Registration.self)
-        try validateID(input.device_id)
+        try Identifiers.validate(input.device_id)
         if let wallet = input.operator_wallet, wallet != caller.id { throw PluginError.forbidden("operator_wallet must be the signed-in user") }
         let hardware = input.hardware_type ?? "unknown", firmware = input.firmware_version ?? "unknown"
         guard hardware.utf8.count <= 64, firmware.utf8.count <= 64 else { throw PluginError.badRequest("hardware_type and firmware_version: at most 64 characters") }
@@ -107,7 +107,7 @@ final class DepinPlugin: StelltronPlugin {
     private func heartbeat(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
         struct Beat: Decodable { var device_id: String; var kwh_routed: Double? }
         let input = try request.decode(Beat.self)
-        try validateID(input.device_id)
+        try Identifiers.validate(input.device_id)
         let kwh = input.kwh_routed ?? 0
         guard kwh.isFinite, kwh >= 0, kwh <= 1_000 else { throw PluginError.badRequest("kwh_routed must be within 0–1000") }
         guard let row = try host.query("SELECT * FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).first else {
@@ -165,13 +165,6 @@ final class DepinPlugin: StelltronPlugin {
                 "online": .bool(Int64(host.now().timeIntervalSince1970 * 1000) - lastSeen <= 600_000),
                 "last_seen": .string(Date(timeIntervalSince1970: Double(lastSeen) / 1000).formatted(.iso8601)),
                 "registered_at": .string(Date(timeIntervalSince1970: Double(row["registered_ms"]?.int64Value ?? 0) / 1000).formatted(.iso8601))]
-    }
-
-    private func validateID(_ id: String) throws {
-        guard (1...64).contains(id.utf8.count),
-              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
-            throw PluginError.badRequest("device_id must be 1–64 letters, digits, '-', '_', '.' or ':'")
-        }
     }
 }
 

@@ -30,14 +30,6 @@ struct Devices {
         let signed_posts: Bool
     }
 
-    /// Device ids and node uids: 1–64 characters of letters, digits, `-`, `_`, `.` and `:`.
-    static func validateID(_ id: String, field: String = "device_id") throws {
-        guard (1...64).contains(id.utf8.count),
-              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
-            throw PluginError.badRequest("\(field) must be 1–64 letters, digits, '-', '_', '.' or ':'")
-        }
-    }
-
     /// Marks the device seen, creating it without an owner on its first ping.
     func touch(_ deviceID: String, at now: Int64) throws {
         try host.execute("""
@@ -48,7 +40,7 @@ struct Devices {
 
     func register(_ input: Registration, owner: String) throws -> DeviceJSON {
         let deviceID = try input.device_id ?? "dev-\(try host.randomBytes(8).map { String(format: "%02x", $0) }.joined())"
-        try Self.validateID(deviceID)
+        try Identifiers.validate(deviceID)
         let type = input.device_type ?? "raspi"
         guard (1...32).contains(type.utf8.count) else { throw PluginError.badRequest("device_type must be 1–32 characters") }
         let location = input.location ?? ""

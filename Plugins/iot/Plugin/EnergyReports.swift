@@ -34,7 +34,7 @@ struct EnergyReports {
 
     func report(_ body: Data) throws -> PluginResponse {
         let report = try JSONCoding.decodeBody(Report.self, from: body)
-        try Devices.validateID(report.device_id)
+        try Identifiers.validate(report.device_id)
         guard report.kwh_transferred.isFinite, (0.001...10.0).contains(report.kwh_transferred) else {
             throw PluginError.badRequest("kwh_transferred must be within 0.001–10.0")
         }
@@ -42,7 +42,7 @@ struct EnergyReports {
             throw PluginError.badRequest("avg_voltage must be a number from 0 to 100")
         }
         if let reportID = report.report_id {
-            try Devices.validateID(reportID, field: "report_id")
+            try Identifiers.validate(reportID, field: "report_id")
             if let stored = try host.query("SELECT response FROM iot_reports WHERE device_id = ? AND report_id = ?",
                                            [.text(report.device_id), .text(reportID)]).first?["response"]?.stringValue {
                 return PluginResponse(status: 200, body: Data(stored.utf8))

@@ -27,13 +27,13 @@ struct Scheduling {
 
     func command(_ body: Data) throws -> PluginResponse {
         let input = try JSONCoding.decodeBody(CommandRequest.self, from: body)
-        try Devices.validateID(input.device_id)
+        try Identifiers.validate(input.device_id)
         guard !input.nodes.isEmpty, input.nodes.count <= Self.maxNodes else {
             throw PluginError.badRequest("nodes must hold 1 to \(Self.maxNodes) entries")
         }
         var seen = Set<String>()
         for node in input.nodes {
-            try Devices.validateID(node.uid, field: "uid")
+            try Identifiers.validate(node.uid, field: "uid")
             guard seen.insert(node.uid).inserted else { throw PluginError.badRequest("node \(node.uid) is listed twice") }
             guard (0...100).contains(node.soc) else { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
             guard node.voltage.isFinite, node.voltage >= 0, node.voltage < 100 else {
@@ -81,12 +81,12 @@ struct Scheduling {
 
     func startTransfer(_ body: Data) throws -> PluginResponse {
         let input = try JSONCoding.decodeBody(TransferRequest.self, from: body)
-        try Devices.validateID(input.device_id)
+        try Identifiers.validate(input.device_id)
         guard let sender = input.sender_node_uid ?? input.sender_uid, let receiver = input.receiver_node_uid ?? input.receiver_uid else {
             throw PluginError.badRequest("sender_node_uid and receiver_node_uid are required")
         }
-        try Devices.validateID(sender, field: "sender_node_uid")
-        try Devices.validateID(receiver, field: "receiver_node_uid")
+        try Identifiers.validate(sender, field: "sender_node_uid")
+        try Identifiers.validate(receiver, field: "receiver_node_uid")
         guard sender != receiver else { throw PluginError.badRequest("sender and receiver must be different nodes") }
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try Devices(host: host).touch(input.device_id, at: now)
@@ -108,7 +108,7 @@ struct Scheduling {
     func stopTransfer(_ body: Data) throws -> PluginResponse {
         struct Stop: Decodable { var device_id: String }
         let input = try JSONCoding.decodeBody(Stop.self, from: body)
-        try Devices.validateID(input.device_id)
+        try Identifiers.validate(input.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try host.execute("DELETE FROM iot_transfers WHERE device_id = ?", [.text(input.device_id)])
         try host.execute("UPDATE iot_commands SET action = 'idle', reason = 'transfer stopped', updated_ms = ? WHERE device_id = ?",
@@ -124,7 +124,7 @@ struct Scheduling {
 
     /// Node details of a device seen in the last 2 minutes, with their current action.
     func nodes(of deviceID: String) throws -> PluginResponse {
-        try Devices.validateID(deviceID)
+        try Identifiers.validate(deviceID)
         let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
         let rows = try host.query("""
             SELECT n.uid, n.ip, n.voltage, n.soc, n.state, n.last_seen_ms, COALESCE(c.action, 'idle') AS action

@@ -36,7 +36,7 @@ struct Telemetry {
 
     func ping(_ body: Data) throws -> PluginResponse {
         let ping = try JSONCoding.decodeBody(Ping.self, from: body)
-        try Devices.validateID(ping.device_id)
+        try Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try Devices(host: host).touch(ping.device_id, at: now)
         if ping.isHeartbeat {
@@ -78,13 +78,13 @@ struct Telemetry {
             throw PluginError.badRequest("at most \(Self.maxNodes) nodes per ping")
         }
         for node in details {
-            try Devices.validateID(node.uid, field: "uid")
+            try Identifiers.validate(node.uid, field: "uid")
             if let soc = node.soc, !(0...100).contains(soc) { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
             if let voltage = node.voltage, !(voltage.isFinite && voltage >= 0 && voltage < 100) {
                 throw PluginError.badRequest("voltage of node \(node.uid) must be a number from 0 to 100")
             }
         }
-        for node in ping.connected_nodes ?? [] { try Devices.validateID(node.uid, field: "uid") }
+        for node in ping.connected_nodes ?? [] { try Identifiers.validate(node.uid, field: "uid") }
     }
 
     private func upsertNode(_ device: String, uid: String, ip: String?, voltage: Double?, soc: Double?, state: String?, at now: Int64) throws {

@@ -71,7 +71,7 @@ struct Orders {
         if side == .sell {
             try LedgerClient(host: host).lock(user.id, escrow: "order-\(id)", kwh * Units.microLTPerMicroKWh, reference: id)
         }
-        let seq = (try host.query("SELECT COALESCE(MAX(seq), 0) AS s FROM market_orders").first?["s"]?.int64Value ?? 0) + 1
+        let seq = try host.nextValue(of: "seq", in: "market_orders")
         let now = host.now().formatted(.iso8601)
         try host.execute("""
             INSERT INTO market_orders (id, seq, user_id, type, kwh_micro, remaining_micro, price_micro, status, source, created_at)
@@ -129,7 +129,7 @@ struct Orders {
             token_price: Units.fromMicro(fill.price), token_amount: Units.fromMicro(amount), fee: Units.fromMicro(fee),
             status: "Completed", tx_hash: "", timestamp: now.formatted(.iso8601))
         let hash = try ledger.record("ledger.record_trade", trade)
-        let seq = (try host.query("SELECT COALESCE(MAX(seq), 0) AS s FROM market_trades").first?["s"]?.int64Value ?? 0) + 1
+        let seq = try host.nextValue(of: "seq", in: "market_trades")
         try host.execute("""
             INSERT INTO market_trades (seq, id, buy_order_id, sell_order_id, donor_id, recipient_id, kwh_micro, price_micro,
                                        token_amount_micro, fee_micro, tx_hash, created_at, created_ms)

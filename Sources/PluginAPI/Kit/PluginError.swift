@@ -18,18 +18,6 @@ public struct PluginError: Error, Equatable, CustomStringConvertible {
             case .internalError, .unknownService, .storage, .unsupported: return 500
             }
         }
-
-        /// The kind for an HTTP status a handler chose, so a 4xx survives a service boundary.
-        public init(httpStatus: Int) {
-            switch httpStatus {
-            case 400, 413, 422: self = .badRequest
-            case 401: self = .unauthorized
-            case 403: self = .forbidden
-            case 404: self = .notFound
-            case 409: self = .conflict
-            default: self = .internalError
-            }
-        }
     }
 
     public let kind: Kind

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Checks shared by plugins that accept ids from devices and callers.
+public enum Identifiers {
+    /// Device ids, node uids, report ids: 1–64 letters, digits, `-`, `_`, `.` and `:`. Anything
+    /// else is a 400 naming `field`.
+    public static func validate(_ id: String, field: String = "device_id") throws {
+        guard (1...64).contains(id.utf8.count),
+              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
+            throw PluginError.badRequest("\(field) must be 1–64 letters, digits, '-', '_', '.' or ':'")
+        }
+    }
+}
+
+extension PluginHost {
+    /// One more than the largest `column` in `table` (1 for an empty table). Safe for new ids in a
+    /// write route or service: the host runs those one at a time. `table` and `column` must be
+    /// fixed names from the plugin's own code, never input.
+    public func nextValue(of column: String, in table: String) throws -> Int64 {
+        (try query("SELECT COALESCE(MAX(\(column)), 0) AS n FROM \(table)").first?["n"]?.int64Value ?? 0) + 1
+    }
+}
