@@ -1,4 +1,5 @@
 import Foundation
+import StelltronPluginKit
 
 /// One published event, ready to send: `frame` is the SSE `data:` JSON,
 /// `{"timestamp":...,"type":...,"payload":{...}}`, built once for every subscriber.
@@ -75,7 +76,7 @@ public final class EventHub: @unchecked Sendable {
         let event: HubEvent = lock.withLock {
             let event = HubEvent(
                 id: nextID, type: type,
-                frame: "{\"timestamp\":\"\(timestamp)\",\"type\":\(JSONText.quoted(type)),\"payload\":\(payload)}")
+                frame: "{\"timestamp\":\"\(timestamp)\",\"type\":\(JSONWriter.quoted(type)),\"payload\":\(payload)}")
             nextID += 1
             remember(event)
             for (id, subscriber) in subscribers {

@@ -39,8 +39,10 @@ enum HostTable {
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
         do {
             let arguments = try SQLBridge.arguments(fromJSON: params.data)
+            let text = sql.swiftString
+            try SQLBridge.checkAllowed(text)
             // Plugins run the same few statements over and over: prepare each once per connection.
-            let statement = try context.scope.database.cachedStatement(sql: sql.swiftString)
+            let statement = try context.scope.database.cachedStatement(sql: text)
             let rows = try Row.fetchAll(statement, arguments: arguments)
             out.pointee = hostBytes(SQLBridge.json(rows: rows))
             return STL_OK
@@ -58,7 +60,9 @@ enum HostTable {
         do {
             let db = context.scope.database
             let arguments = try SQLBridge.arguments(fromJSON: params.data)
-            try db.cachedStatement(sql: sql.swiftString).execute(arguments: arguments)
+            let text = sql.swiftString
+            try SQLBridge.checkAllowed(text)
+            try db.cachedStatement(sql: text).execute(arguments: arguments)
             out.pointee = hostBytes(Data("{\"changes\":\(db.changesCount),\"last_insert_rowid\":\(db.lastInsertedRowID)}".utf8))
             return STL_OK
         } catch {

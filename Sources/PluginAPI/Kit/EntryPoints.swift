@@ -144,7 +144,8 @@ extension PluginRequest {
         func map(_ view: stl_str) -> [String: String] {
             // `{}` is by far the commonest value; skip the parser for it.
             guard view.len > 2 else { return [:] }
-            return (try? JSONSerialization.jsonObject(with: view.data)) as? [String: String] ?? [:]
+            guard case .object(let members)? = try? JSONValue.parse(view.data) else { return [:] }
+            return members.compactMapValues(\.stringValue)
         }
         let userID = raw.user_id.string
         self.init(

@@ -4,29 +4,46 @@ import Foundation
 /// errors turned into messages an API caller can act on.
 public enum JSONCoding {
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        // JSONValue trees (the usual dynamic payloads and answers) skip the encoder: same bytes,
+        // a fraction of the time.
+        if let value = value as? JSONValue { return value.jsonData }
+        if let members = value as? [String: JSONValue] { return JSONValue.object(members).jsonData }
+        if let elements = value as? [JSONValue] { return JSONValue.array(elements).jsonData }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try JSONDecoder().decode(type, from: data)
+        try JSONValueDecoder.decode(type, from: try JSONValue.parse(data))
     }
 
     /// Decodes a request body; any failure is a 400 naming the field and the problem.
     public static func decodeBody<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try decodeBody(type, from: try parseBody(data))
+    }
+
+    /// Parses a request body once, for handlers that read it more than one way.
+    public static func parseBody(_ data: Data) throws -> JSONValue {
         if data.isEmpty { throw PluginError.badRequest("request body must be a JSON object") }
         do {
-            return try JSONDecoder().decode(type, from: data)
-        } catch let error as DecodingError {
-            throw PluginError.badRequest(describe(error))
+            return try JSONValue.parse(data)
         } catch {
             throw PluginError.badRequest("invalid JSON body")
         }
     }
 
+    /// Decodes an already parsed body; any failure is a 400 naming the field and the problem.
+    public static func decodeBody<T: Decodable>(_ type: T.Type, from body: JSONValue) throws -> T {
+        do {
+            return try JSONValueDecoder.decode(type, from: body)
+        } catch let error as DecodingError {
+            throw PluginError.badRequest(describe(error))
+        }
+    }
+
     public static func errorBody(_ message: String) -> Data {
-        (try? encode(["error": message])) ?? Data(#"{"error":"error"}"#.utf8)
+        Data("{\"error\":\(JSONWriter.quoted(message))}".utf8)
     }
 
     static func describe(_ error: DecodingError) -> String {
@@ -37,12 +54,16 @@ public enum JSONCoding {
         case .keyNotFound(let key, let context):
             let parent = path(context.codingPath)
             return "missing field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'"
+        case .typeMismatch(let type, let context) where context.codingPath.isEmpty:
+            return "request body must be \(typeName(type))"
         case .typeMismatch(let type, let context):
             return "field '\(path(context.codingPath))' must be \(typeName(type))"
+        case .valueNotFound(let type, let context) where context.codingPath.isEmpty:
+            return "request body must be \(typeName(type)), not null"
         case .valueNotFound(let type, let context):
             return "field '\(path(context.codingPath))' must be \(typeName(type)), not null"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "invalid JSON body" : "field '\(path(context.codingPath))' is invalid"
+            return context.codingPath.isEmpty ? "invalid JSON body" : "field '\(path(context.codingPath))' is out of range"
         @unknown default:
             return "invalid JSON body"
         }
@@ -52,8 +73,10 @@ public enum JSONCoding {
         switch type {
         case is String.Type: return "a string"
         case is Double.Type, is Float.Type: return "a number"
-        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type: return "an integer"
+        case is any FixedWidthInteger.Type: return "an integer"
         case is Bool.Type: return "a boolean"
+        case is [String: Any].Type: return "a JSON object"
+        case is [Any].Type: return "a JSON array"
         default: return "of type \(type)"
         }
     }

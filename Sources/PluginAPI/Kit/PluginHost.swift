@@ -24,15 +24,30 @@ public enum SQLParameter: Encodable, Sendable, ExpressibleByStringLiteral, Expre
     }
 }
 
+extension SQLParameter {
+    /// `[1, 2.5, "x", null]`, written directly: statements are the commonest ABI crossing.
+    static func jsonData(_ parameters: [SQLParameter]) throws -> Data {
+        var out = "["
+        for (index, parameter) in parameters.enumerated() {
+            if index > 0 { out += "," }
+            switch parameter {
+            case .null: out += "null"
+            case .int(let value): out += String(value)
+            case .double(let value):
+                guard value.isFinite else { throw PluginError.badRequest("numbers must be finite") }
+                JSONWriter.appendDouble(value, to: &out)
+            case .text(let value): JSONWriter.appendString(value, to: &out)
+            }
+        }
+        out += "]"
+        return Data(out.utf8)
+    }
+}
+
 /// The result of a writing statement.
-public struct ExecResult: Decodable, Sendable {
+public struct ExecResult: Sendable {
     public let changes: Int
     public let lastInsertRowID: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case changes
-        case lastInsertRowID = "last_insert_rowid"
-    }
 }
 
 /// What the host offers a plugin during one call: storage in the call's transaction, events
@@ -51,12 +66,15 @@ public struct PluginHost {
     /// Runs a read statement and returns its rows as JSON objects keyed by column name.
     public func query(_ sql: String, _ parameters: [SQLParameter] = []) throws -> [[String: JSONValue]] {
         let data = try callStorage(api.pointee.storage_query, sql, parameters)
-        // Rows are flat scalars: Foundation's parser plus a direct mapping is several times
-        // cheaper than decoding each value through JSONValue's Decodable cascade.
-        guard let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+        guard case .array(let rows) = try JSONValue.parse(data) else {
             throw PluginError(.storage, "the host answered rows that are not a JSON array of objects")
         }
-        return rows.map { $0.mapValues(JSONValue.init(scalar:)) }
+        return try rows.map { row in
+            guard case .object(let columns) = row else {
+                throw PluginError(.storage, "the host answered rows that are not a JSON array of objects")
+            }
+            return columns
+        }
     }
 
     /// Runs a read statement and decodes each row (columns by name) into `T`.
@@ -69,7 +87,11 @@ public struct PluginHost {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [SQLParameter] = []) throws -> ExecResult {
         let data = try callStorage(api.pointee.storage_exec, sql, parameters)
-        return try JSONCoding.decode(ExecResult.self, from: data)
+        let answer = try JSONValue.parse(data)
+        guard let changes = answer["changes"]?.int64Value, let rowID = answer["last_insert_rowid"]?.int64Value else {
+            throw PluginError(.storage, "the host answered an exec result without changes and last_insert_rowid")
+        }
+        return ExecResult(changes: Int(changes), lastInsertRowID: rowID)
     }
 
     /// Queues an event for the live feeds; it is published only if the transaction commits.
@@ -128,7 +150,7 @@ public struct PluginHost {
 
     private func callStorage(_ function: StorageFunction?, _ sql: String, _ parameters: [SQLParameter]) throws -> Data {
         guard let function else { throw PluginError(.unsupported, "the host lacks this storage function") }
-        let params = parameters.isEmpty ? Data() : try JSONCoding.encode(parameters)
+        let params = parameters.isEmpty ? Data() : try SQLParameter.jsonData(parameters)
         var out = stl_host_bytes()
         let status = withStr(sql) { sqlStr in withStr(params) { function(ctx, sqlStr, $0, &out) } }
         let data = take(out)

@@ -17,6 +17,7 @@ final class ProbePlugin: StelltronPlugin {
             Route(.post, "/api/v1/probe/crash", access: .public, mode: .write),
             Route(.post, "/api/v1/probe/service-then-continue", access: .public, mode: .write),
             Route(.get, "/api/v1/probe/call/:service", access: .public, mode: .read),
+            Route(.post, "/api/v1/probe/sql", access: .public, mode: .write),
         ],
         services: [
             Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
@@ -95,6 +96,14 @@ final class ProbePlugin: StelltronPlugin {
                 return try .json(["service_error": error.message])
             }
             return try .json(["service_error": ""])
+        case "/api/v1/probe/sql":
+            struct Statement: Decodable { let sql: String }
+            do {
+                try host.execute(try request.decode(Statement.self).sql)
+                return try .json(["ran": true])
+            } catch let error as PluginError {
+                return try .json(["kind": "\(error.kind)", "message": error.message])
+            }
         case "/api/v1/probe/call/:service":
             let name = request.pathParameters["service"] ?? ""
             do {

@@ -1,0 +1,229 @@
+import Foundation
+
+/// Decodes `Decodable` types from a parsed `JSONValue`, with `JSONDecoder`'s rules (default key
+/// and date strategies; integers from integral numbers only; booleans only from `true`/`false`)
+/// and the same `DecodingError`s, so error messages do not change. Request bodies and service
+/// answers are decoded on every call; this avoids Foundation's per-call setup and its
+/// byte-level re-scanning of the document for each field.
+struct JSONValueDecoder: Decoder {
+    let value: JSONValue
+    let codingPath: [CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(_ value: JSONValue, codingPath: [CodingKey] = []) {
+        self.value = value
+        self.codingPath = codingPath
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try JSONValueDecoder(value).unwrap(type)
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let members) = value else {
+            throw mismatch([String: Any].self, value)
+        }
+        return KeyedDecodingContainer(KeyedContainer<Key>(members: members, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> UnkeyedDecodingContainer {
+        guard case .array(let elements) = value else {
+            throw mismatch([Any].self, value)
+        }
+        return UnkeyedContainer(elements: elements, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> SingleValueDecodingContainer { self }
+
+    /// Decodes `type` from this decoder's value, short-cutting the scalar types and `JSONValue`.
+    func unwrap<T: Decodable>(_ type: T.Type) throws -> T {
+        if type == JSONValue.self { return value as! T }
+        if type == String.self { return try decode(String.self) as! T }
+        if type == Double.self { return try decode(Double.self) as! T }
+        if type == Int.self { return try decode(Int.self) as! T }
+        if type == Int64.self { return try decode(Int64.self) as! T }
+        if type == Bool.self { return try decode(Bool.self) as! T }
+        return try T(from: self)
+    }
+
+    func mismatch(_ type: Any.Type, _ found: JSONValue) -> DecodingError {
+        if case .null = found {
+            return .valueNotFound(type, .init(codingPath: codingPath, debugDescription: "Expected \(type) value but found null instead."))
+        }
+        return .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "Expected to decode \(type) but found \(found.kindName) instead."))
+    }
+}
+
+extension JSONValueDecoder: SingleValueDecodingContainer {
+    func decodeNil() -> Bool {
+        if case .null = value { return true }
+        return false
+    }
+
+    func decode(_ type: Bool.Type) throws -> Bool {
+        guard case .bool(let bool) = value else { throw mismatch(type, value) }
+        return bool
+    }
+
+    func decode(_ type: String.Type) throws -> String {
+        guard case .string(let string) = value else { throw mismatch(type, value) }
+        return string
+    }
+
+    func decode(_ type: Double.Type) throws -> Double {
+        switch value {
+        case .double(let double): return double
+        case .int(let int): return Double(int)
+        default: throw mismatch(type, value)
+        }
+    }
+
+    func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
+
+    func decode(_ type: Int.Type) throws -> Int { try integer(type) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer(type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer(type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer(type) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try unwrap(type) }
+
+    private func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let exact: T?
+        switch value {
+        case .int(let int): exact = T(exactly: int)
+        case .double(let double) where double.rounded() == double: exact = T(exactly: double)
+        default: throw mismatch(type, value)
+        }
+        guard let exact else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "Number \(value.jsonText) does not fit in \(type)."))
+        }
+        return exact
+    }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let members: [String: JSONValue]
+    let codingPath: [CodingKey]
+
+    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
+
+    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        if case .null = try member(key) { return true }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try JSONValueDecoder(try member(key), codingPath: codingPath + [key]).unwrap(type)
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let value = members[key.stringValue], value != .null else { return nil }
+        return try JSONValueDecoder(value, codingPath: codingPath + [key]).unwrap(type)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try JSONValueDecoder(try member(key), codingPath: codingPath + [key]).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer {
+        try JSONValueDecoder(try member(key), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> Decoder {
+        JSONValueDecoder(members["super"] ?? .null, codingPath: codingPath)
+    }
+
+    func superDecoder(forKey key: Key) throws -> Decoder {
+        JSONValueDecoder(members[key.stringValue] ?? .null, codingPath: codingPath + [key])
+    }
+
+    private func member(_ key: Key) throws -> JSONValue {
+        guard let value = members[key.stringValue] else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
+        }
+        return value
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let elements: [JSONValue]
+    let codingPath: [CodingKey]
+    private(set) var currentIndex = 0
+
+    init(elements: [JSONValue], codingPath: [CodingKey]) {
+        self.elements = elements
+        self.codingPath = codingPath
+    }
+
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    mutating func decodeNil() throws -> Bool {
+        guard case .null = try current(Any?.self) else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let decoded = try JSONValueDecoder(try current(type), codingPath: codingPath + [IndexKey(currentIndex)]).unwrap(type)
+        currentIndex += 1
+        return decoded
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let container = try JSONValueDecoder(try current(type), codingPath: codingPath + [IndexKey(currentIndex)]).container(keyedBy: type)
+        currentIndex += 1
+        return container
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> UnkeyedDecodingContainer {
+        let container = try JSONValueDecoder(try current([Any].self), codingPath: codingPath + [IndexKey(currentIndex)]).unkeyedContainer()
+        currentIndex += 1
+        return container
+    }
+
+    mutating func superDecoder() throws -> Decoder {
+        let decoder = JSONValueDecoder(try current(Any.self), codingPath: codingPath + [IndexKey(currentIndex)])
+        currentIndex += 1
+        return decoder
+    }
+
+    private func current(_ type: Any.Type) throws -> JSONValue {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "Unkeyed container is at end."))
+        }
+        return elements[currentIndex]
+    }
+}
+
+/// The coding key of an array element.
+private struct IndexKey: CodingKey {
+    let intValue: Int?
+    var stringValue: String { "Index \(intValue ?? 0)" }
+
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { return nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
+
+extension JSONValue {
+    /// How a decoding error names what it found.
+    var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "a dictionary"
+        }
+    }
+}

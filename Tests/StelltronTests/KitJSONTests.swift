@@ -1,0 +1,121 @@
+import Foundation
+@testable import StelltronPluginKit
+import Testing
+
+/// The kit's JSON reader, writer and decoder, which replace Foundation's coders on the ABI's hot
+/// paths: they must accept exactly JSON, write what `JSONEncoder` writes and fail with the same
+/// readable messages.
+@Suite("kit JSON")
+struct KitJSONTests {
+    @Test func readsEveryKindOfValue() throws {
+        let value = try JSONValue.parse(#" {"s":"a\"b\\c\/d\n\u00e9\ud83d\ude00","i":-42,"z":-0,"big":9223372036854775807,"huge":9223372036854775808,"d":-3.5e2,"e":1E3,"t":true,"f":false,"n":null,"a":[[],{}]} "#)
+        #expect(value["s"] == .string("a\"b\\c/d\né😀"))
+        #expect(value["i"] == .int(-42))
+        #expect(value["z"] == .int(0))
+        #expect(value["big"] == .int(Int64.max))
+        #expect(value["huge"] == .double(9223372036854775808))
+        #expect(value["d"] == .double(-350))
+        #expect(value["e"] == .double(1000))
+        #expect(value["t"] == .bool(true))
+        #expect(value["f"] == .bool(false))
+        #expect(value["n"] == .null)
+        #expect(value["a"] == .array([.array([]), .object([:])]))
+    }
+
+    @Test func refusesWhatIsNotJSON() {
+        let nested = String(repeating: "[", count: JSONReader.maximumDepth + 1) + String(repeating: "]", count: JSONReader.maximumDepth + 1)
+        let bad = ["", " ", "01", "1.", ".5", "+1", "-", "1e", "[1,]", "{\"a\":1,}", "[1] x", "\"\u{01}\"", #""\ud800""#,
+                   #""\udc00""#, #""\x""#, #""\u12"#, "1e999", "nul", "{'a':1}", "\"open", "{\"a\" 1}", "[1 2]", nested, "NaN"]
+        for text in bad {
+            #expect(throws: JSONParseError.self, "\(text.prefix(20))") { try JSONValue.parse(text) }
+        }
+    }
+
+    @Test func writesWhatJSONEncoderWrites() throws {
+        var generator = SystemRandomNumberGenerator()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for _ in 0..<300 {
+            let value = Self.randomValue(depth: 0, using: &generator)
+            let written = value.jsonText
+            #expect(written == String(decoding: try encoder.encode(value), as: UTF8.self))
+            #expect(Self.numbersAsRead(try JSONValue.parse(written)) == Self.numbersAsRead(value))
+        }
+    }
+
+    struct Node: Codable, Equatable {
+        var uid: String
+        var voltage: Double?
+        var count: Int32
+    }
+
+    struct Ping: Codable, Equatable {
+        var device_id: String
+        var nodes: [Node]
+        var tags: [String: Int]?
+        var ok: Bool
+    }
+
+    @Test func decodesLikeJSONDecoder() throws {
+        let text = #"{"device_id":"pi","nodes":[{"uid":"A","voltage":3,"count":2},{"uid":"B","voltage":null,"count":7.0}],"tags":{"x":1},"ok":true,"extra":[1]}"#
+        let ours = try JSONCoding.decode(Ping.self, from: Data(text.utf8))
+        #expect(ours == (try JSONDecoder().decode(Ping.self, from: Data(text.utf8))))
+        #expect(ours.nodes[1].count == 7)
+    }
+
+    @Test func decodingErrorsNameTheField() {
+        let cases: [(String, String)] = [
+            (#"{"nodes":[],"ok":true}"#, "missing field 'device_id'"),
+            (#"{"device_id":"p","nodes":[{"uid":"A","count":1},{"uid":5,"count":1}],"ok":true}"#, "field 'nodes.1.uid' must be a string"),
+            (#"{"device_id":null,"nodes":[],"ok":true}"#, "field 'device_id' must be a string, not null"),
+            (#"{"device_id":"p","nodes":[{"uid":"A","count":1.5}],"ok":true}"#, "field 'nodes.0.count' must be an integer"),
+            (#"{"device_id":"p","nodes":[{"uid":"A","count":3000000000}],"ok":true}"#, "field 'nodes.0.count' is out of range"),
+            (#"{"device_id":"p","nodes":[],"ok":1}"#, "field 'ok' must be a boolean"),
+            (#"{"device_id":"p","nodes":{},"ok":true}"#, "field 'nodes' must be a JSON array"),
+            (#"[1]"#, "request body must be a JSON object"),
+            (#"{"device_id":"p""#, "invalid JSON body"),
+            ("", "request body must be a JSON object"),
+        ]
+        for (body, message) in cases {
+            do {
+                _ = try JSONCoding.decodeBody(Ping.self, from: Data(body.utf8))
+                Issue.record("accepted \(body)")
+            } catch let error as PluginError {
+                #expect(error.message == message, "\(body)")
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+    }
+
+    /// Integral doubles are written without a fraction (`3.0` → `3`), so they read back as
+    /// integers: compare values with that rule applied.
+    static func numbersAsRead(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .double(let double) where double.rounded() == double && abs(double) < 9.2e18: return .int(Int64(double))
+        case .array(let elements): return .array(elements.map(numbersAsRead))
+        case .object(let members): return .object(members.mapValues(numbersAsRead))
+        default: return value
+        }
+    }
+
+    static func randomValue(depth: Int, using generator: inout SystemRandomNumberGenerator) -> JSONValue {
+        let strings = ["", "a", "é/\\\"\n\t\u{01}\u{1f}", "😀 x", "key with spaces", "</script>"]
+        switch Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &generator) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &generator))
+        case 2: return .int(Int64.random(in: Int64.min...Int64.max, using: &generator) >> Int64.random(in: 0..<63, using: &generator))
+        case 3:
+            let magnitude = Double.random(in: -1...1, using: &generator) * pow(10, Double(Int.random(in: -30...30, using: &generator)))
+            return .double(Bool.random(using: &generator) ? magnitude.rounded() : magnitude)
+        case 4: return .string(strings.randomElement(using: &generator)!)
+        case 5: return .array((0..<Int.random(in: 0..<4, using: &generator)).map { _ in randomValue(depth: depth + 1, using: &generator) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0..<4, using: &generator) {
+                members[strings.randomElement(using: &generator)! + String(Int.random(in: 0..<9, using: &generator))] = randomValue(depth: depth + 1, using: &generator)
+            }
+            return .object(members)
+        }
+    }
+}
