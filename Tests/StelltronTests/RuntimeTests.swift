@@ -195,4 +195,36 @@ struct RuntimeTests {
         #expect(try await counter(host, "c") == 50)
         #expect(await host.waitForEvents(50).count == 50)
     }
+
+    @Test func concurrentWritesThatFailLeaveNoTraceInTheirBatch() async throws {
+        // Many concurrent writers share group-commit batches; every third one fails after
+        // writing. Each failure must undo only its own write and event.
+        let host = try host()
+        let statuses = try await withThrowingTaskGroup(of: Int.self, returning: [Int].self) { group in
+            for index in 0..<90 {
+                let fail = index % 3 == 0
+                group.addTask {
+                    try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"mixed","by":1,"fail_after_write":\#(fail)}"#).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 201 }.count == 60)
+        #expect(statuses.filter { $0 == 400 }.count == 30)
+        #expect(try await counter(host, "mixed") == 60)
+        #expect(await host.waitForEvents(60).count == 60)
+    }
+
+    @Test func pluginsCannotEndTheHostsTransaction() async throws {
+        let host = try host()
+        for sql in ["COMMIT", "  -- a comment\n rollback", "/* x */ BEGIN IMMEDIATE", "SAVEPOINT s", "RELEASE s", "END",
+                    "ATTACH DATABASE ':memory:' AS other", "vacuum"] {
+            let answer = Fixtures.json(try await host.request("POST", "/api/v1/probe/sql", json: String(decoding: try JSONSerialization.data(withJSONObject: ["sql": sql]), as: UTF8.self)).body)
+            #expect(answer["kind"] as? String == "badRequest", "\(sql)")
+            #expect((answer["message"] as? String)?.contains("reserved to the host") == true, "\(sql)")
+        }
+        let allowed = try await host.request("POST", "/api/v1/probe/sql", json: #"{"sql":"INSERT INTO probe_counters (name, value) VALUES ('raw', 3)"}"#)
+        #expect(Fixtures.json(allowed.body)["ran"] as? Bool == true)
+        #expect(try await counter(host, "raw") == 3)
+    }
 }

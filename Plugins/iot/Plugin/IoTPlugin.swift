@@ -37,11 +37,13 @@ final class IoTPlugin: StelltronPlugin {
     init(config: JSONValue, host: PluginHost) throws {}
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
+        var piPost = JSONValue.null
         if request.method == "POST" && request.route.hasPrefix("/iot/") {
-            try Devices(host: host).authenticate(try Self.deviceID(in: request.body), request: request)
+            piPost = try JSONCoding.parseBody(request.body)
+            try Devices(host: host).authenticate(try Self.deviceID(in: piPost), request: request)
         }
         switch request.route {
-        case "/iot/ping": return try Telemetry(host: host).ping(request.body)
+        case "/iot/ping": return try Telemetry(host: host).ping(piPost)
         case "/iot/cmd": return try Scheduling(host: host).command(request.body)
         case "/iot/nodes/:device_id": return try Scheduling(host: host).nodes(of: request.pathParameters["device_id"] ?? "")
         case "/iot/transfer": return try Scheduling(host: host).startTransfer(request.body)
@@ -79,7 +81,7 @@ final class IoTPlugin: StelltronPlugin {
     }
 
     /// The `device_id` of a Pi's post, read before the route decodes the rest.
-    static func deviceID(in body: Data) throws -> String {
+    static func deviceID(in body: JSONValue) throws -> String {
         struct Identified: Decodable { var device_id: String }
         return try JSONCoding.decodeBody(Identified.self, from: body).device_id
     }

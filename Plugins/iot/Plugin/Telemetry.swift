@@ -34,33 +34,38 @@ struct Telemetry {
 
     static let maxNodes = 64
 
-    func ping(_ body: Data) throws -> PluginResponse {
+    /// `body` is parsed once by the caller; it is also the `node_data` event's payload.
+    func ping(_ body: JSONValue) throws -> PluginResponse {
         let ping = try JSONCoding.decodeBody(Ping.self, from: body)
         try Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
-        try Devices(host: host).touch(ping.device_id, at: now)
         if ping.isHeartbeat {
+            try Devices(host: host).touch(ping.device_id, at: now)
             try host.emit("heartbeat", ["device_id": ping.device_id, "status": "heartbeat"])
             return try .json(["status": "received", "type": "heartbeat", "updated": true] as [String: JSONValue])
         }
         try validate(ping)
+        // Pings are the busiest write: the device row, every node and the quality row are one
+        // statement each, whatever the number of nodes.
         try host.execute("""
-            UPDATE iot_devices SET status = 'online',
-                battery_level = COALESCE(?, battery_level), voltage = COALESCE(?, voltage), state = COALESCE(?, state),
-                source = COALESCE(?, source), reported_at = COALESCE(?, reported_at)
-            WHERE device_id = ?
-            """, [param(ping.battery_level), param(ping.voltage), param(ping.state), param(ping.source), param(ping.timestamp), .text(ping.device_id)])
-        for node in ping.nodes_detail ?? [] {
-            try upsertNode(ping.device_id, uid: node.uid, ip: node.ip, voltage: node.voltage, soc: node.soc, state: node.state, at: now)
-        }
-        for node in ping.connected_nodes ?? [] where !(ping.nodes_detail ?? []).contains(where: { $0.uid == node.uid }) {
-            try upsertNode(ping.device_id, uid: node.uid, ip: nil, voltage: node.voltage, soc: nil, state: nil, at: now)
-        }
+            INSERT INTO iot_devices (device_id, status, last_seen_ms, registered_at, battery_level, voltage, state, source, reported_at)
+            VALUES (?, 'online', ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(device_id) DO UPDATE SET status = 'online', last_seen_ms = excluded.last_seen_ms,
+                battery_level = COALESCE(excluded.battery_level, battery_level), voltage = COALESCE(excluded.voltage, voltage),
+                state = COALESCE(excluded.state, state), source = COALESCE(excluded.source, source),
+                reported_at = COALESCE(excluded.reported_at, reported_at)
+            """, [.text(ping.device_id), .int(now), .text(host.now().formatted(.iso8601)), param(ping.battery_level),
+                  param(ping.voltage), param(ping.state), param(ping.source), param(ping.timestamp)])
+        let details = ping.nodes_detail ?? []
+        let nodes = details.map { NodeReport(uid: $0.uid, ip: $0.ip, voltage: $0.voltage, soc: $0.soc, state: $0.state) }
+            + (ping.connected_nodes ?? []).filter { node in !details.contains { $0.uid == node.uid } }
+                .map { NodeReport(uid: $0.uid, ip: nil, voltage: $0.voltage, soc: nil, state: nil) }
+        try upsertNodes(ping.device_id, nodes, at: now)
         try updateQuality(ping)
         let commands = try host.query("""
             SELECT node_id, action FROM iot_commands WHERE device_id = ? AND action <> 'idle' ORDER BY node_id
             """, [.text(ping.device_id)]).map { ["node_id": $0["node_id"] ?? .null, "action": $0["action"] ?? .null] as [String: JSONValue] }
-        var payload = (try? JSONCoding.decode(JSONValue.self, from: body)) ?? .object([:])
+        var payload = body
         if case .object(var object) = payload {
             object["device_id"] = .string(ping.device_id)
             payload = .object(object)
@@ -87,12 +92,23 @@ struct Telemetry {
         for node in ping.connected_nodes ?? [] { try Identifiers.validate(node.uid, field: "uid") }
     }
 
-    private func upsertNode(_ device: String, uid: String, ip: String?, voltage: Double?, soc: Double?, state: String?, at now: Int64) throws {
+    private struct NodeReport {
+        let uid: String
+        let ip: String?
+        let voltage: Double?
+        let soc: Double?
+        let state: String?
+    }
+
+    /// One multi-row upsert; a value the Pi left out keeps the stored one.
+    private func upsertNodes(_ device: String, _ nodes: [NodeReport], at now: Int64) throws {
+        guard !nodes.isEmpty else { return }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: nodes.count).joined(separator: ", ")
         try host.execute("""
-            INSERT INTO iot_nodes (device_id, uid, ip, voltage, soc, state, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO iot_nodes (device_id, uid, ip, voltage, soc, state, last_seen_ms) VALUES \(rows)
             ON CONFLICT(device_id, uid) DO UPDATE SET ip = COALESCE(excluded.ip, ip), voltage = COALESCE(excluded.voltage, voltage),
                 soc = COALESCE(excluded.soc, soc), state = COALESCE(excluded.state, state), last_seen_ms = excluded.last_seen_ms
-            """, [.text(device), .text(uid), param(ip), param(voltage), param(soc), param(state), .int(now)])
+            """, nodes.flatMap { [.text(device), .text($0.uid), param($0.ip), param($0.voltage), param($0.soc), param($0.state), .int(now)] })
     }
 
     private func updateQuality(_ ping: Ping) throws {

@@ -21,6 +21,8 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Services answered by closures instead of plugins (the testing kit's stubs).
     let stubServices: [String: StubService]
     private let table: UnsafeMutablePointer<stl_host_api>
+    /// Write requests share transactions through it (see `GroupCommit`).
+    private let groupCommit: GroupCommit
     private let shutdownLock = NSLock()
     private var isShutDown = false
 
@@ -43,8 +45,10 @@ public final class PluginRuntime: @unchecked Sendable {
         self.clock = clock
         self.stubServices = stubServices
         self.store = try store ?? Store(path: configuration.databasePath)
-        self.hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
-                            subscriberQueueCapacity: configuration.subscriberQueueCapacity)
+        let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
+                           subscriberQueueCapacity: configuration.subscriberQueueCapacity)
+        self.hub = hub
+        groupCommit = GroupCommit(pool: self.store.pool) { events in Self.publish(events, to: hub, at: clock()) }
         let directory = configuration.pluginDirectory.map { Self.resolve($0, relativeTo: configuration.sourcePath) }
             ?? Self.executableDirectory()
         let loaded = try configuration.plugins.map { entry -> LoadedPlugin in
@@ -105,27 +109,27 @@ public final class PluginRuntime: @unchecked Sendable {
 
     // MARK: - Routes
 
-    /// Serves one request with the plugin that declared the route. Write routes run in one write
-    /// transaction, rolled back when the answer is 400 or more; read routes on a snapshot.
+    /// Serves one request with the plugin that declared the route. A write route runs in the
+    /// next group-commit batch, in a savepoint rolled back when the answer is 400 or more; a read
+    /// route runs on a snapshot.
     public func serve(_ registered: RegisteredRoute, _ request: HostRequest) async throws -> HostResponse {
         let plugin = registered.plugin
-        let (response, events): (HostResponse, [PendingEvent])
         if registered.route.writes {
-            (response, events) = try await store.pool.writeWithoutTransaction { db in
+            let outcome = try await groupCommit.submit { db in
                 let scope = CallScope(access: .write(db), requestID: request.requestID)
-                var response = HostResponse.error(500, "internal error")
-                try db.inTransaction(.immediate) {
-                    response = self.invoke(plugin, registered.route, request, scope: scope)
-                    return response.status < 400 ? .commit : .rollback
-                }
-                return (response, response.status < 400 ? scope.events : [])
-            }
-        } else {
-            (response, events) = try await store.pool.read { db in
-                let scope = CallScope(access: .read(db), requestID: request.requestID)
                 let response = self.invoke(plugin, registered.route, request, scope: scope)
-                return (response, response.status < 400 ? scope.events : [])
+                return .init(response: response, events: scope.events, keep: response.status < 400)
             }
+            // The batch published the events at its commit; subscribers get them now.
+            if outcome.keep && !outcome.events.isEmpty {
+                try await deliverToSubscribers(outcome.events, requestID: request.requestID)
+            }
+            return outcome.response
+        }
+        let (response, events) = try await store.pool.read { db in
+            let scope = CallScope(access: .read(db), requestID: request.requestID)
+            let response = self.invoke(plugin, registered.route, request, scope: scope)
+            return (response, response.status < 400 ? scope.events : [])
         }
         if !events.isEmpty {
             publishCommitted(events)
@@ -223,7 +227,10 @@ public final class PluginRuntime: @unchecked Sendable {
     // MARK: - Events and ticks
 
     func publishCommitted(_ events: [PendingEvent]) {
-        let now = clock()
+        Self.publish(events, to: hub, at: clock())
+    }
+
+    private static func publish(_ events: [PendingEvent], to hub: EventHub, at now: Date) {
         for event in events {
             hub.publish(type: event.type, payloadJSON: event.payloadJSON, at: now)
         }
