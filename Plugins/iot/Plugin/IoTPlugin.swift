@@ -43,7 +43,7 @@ final class IoTPlugin: StelltronPlugin {
             try Devices(host: host).authenticate(try Self.deviceID(in: piPost), request: request)
         }
         switch request.route {
-        case "/iot/ping": return try Telemetry(host: host).ping(piPost)
+        case "/iot/ping": return try Telemetry(host: host).ping(piPost, rawBody: request.body)
         case "/iot/cmd": return try Scheduling(host: host).command(request.body)
         case "/iot/nodes/:device_id": return try Scheduling(host: host).nodes(of: request.pathParameters["device_id"] ?? "")
         case "/iot/transfer": return try Scheduling(host: host).startTransfer(request.body)

@@ -34,8 +34,8 @@ struct Telemetry {
 
     static let maxNodes = 64
 
-    /// `body` is parsed once by the caller; it is also the `node_data` event's payload.
-    func ping(_ body: JSONValue) throws -> PluginResponse {
+    /// `body` is `rawBody` parsed once by the caller; `rawBody` is the `node_data` event's payload.
+    func ping(_ body: JSONValue, rawBody: Data) throws -> PluginResponse {
         let ping = try JSONCoding.decodeBody(Ping.self, from: body)
         try Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
@@ -65,12 +65,8 @@ struct Telemetry {
         let commands = try host.query("""
             SELECT node_id, action FROM iot_commands WHERE device_id = ? AND action <> 'idle' ORDER BY node_id
             """, [.text(ping.device_id)]).map { ["node_id": $0["node_id"] ?? .null, "action": $0["action"] ?? .null] as [String: JSONValue] }
-        var payload = body
-        if case .object(var object) = payload {
-            object["device_id"] = .string(ping.device_id)
-            payload = .object(object)
-        }
-        try host.emit("node_data", payload)
+        // The Pi's own JSON is the payload, as it came: its device_id is the one just checked.
+        try host.emit("node_data", json: rawBody)
         return try .json(["status": .string("received"), "type": .string("node_data"), "updated": .bool(true),
                           "commands": .array(commands.map { .object($0) })] as [String: JSONValue])
     }

@@ -45,7 +45,8 @@ enum PluginRoutes {
         }
         var parameters: [String: String] = [:]
         for (key, value) in context.parameters {
-            parameters[String(key)] = String(value).removingPercentEncoding ?? String(value)
+            let text = String(value)
+            parameters[String(key)] = text.contains("%") ? text.removingPercentEncoding ?? text : text
         }
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {

@@ -114,10 +114,11 @@ public final class PluginRuntime: @unchecked Sendable {
     /// route runs on a snapshot.
     public func serve(_ registered: RegisteredRoute, _ request: HostRequest) async throws -> HostResponse {
         let plugin = registered.plugin
+        let marshaled = MarshaledRequest(request, route: registered.route)
         if registered.route.writes {
             let outcome = try await groupCommit.submit { db in
                 let scope = CallScope(access: .write(db), requestID: request.requestID)
-                let response = self.invoke(plugin, registered.route, request, scope: scope)
+                let response = self.invoke(plugin, marshaled, scope: scope)
                 return .init(response: response, events: scope.events, keep: response.status < 400)
             }
             // The batch published the events at its commit; subscribers get them now.
@@ -128,7 +129,7 @@ public final class PluginRuntime: @unchecked Sendable {
         }
         let (response, events) = try await store.pool.read { db in
             let scope = CallScope(access: .read(db), requestID: request.requestID)
-            let response = self.invoke(plugin, registered.route, request, scope: scope)
+            let response = self.invoke(plugin, marshaled, scope: scope)
             return (response, response.status < 400 ? scope.events : [])
         }
         if !events.isEmpty {
@@ -138,29 +139,38 @@ public final class PluginRuntime: @unchecked Sendable {
         return response
     }
 
-    private func invoke(_ plugin: LoadedPlugin, _ route: PluginDeclaration.Route, _ request: HostRequest, scope: CallScope) -> HostResponse {
+    /// The request as the ABI's C struct, with the memory it points into. Built before the
+    /// request waits for storage, so the single writer does not spend its time on it.
+    final class MarshaledRequest {
         let arena = CStringArena()
         var raw = stl_request()
-        raw.struct_size = UInt32(MemoryLayout<stl_request>.size)
-        raw.flags = (route.isProtected ? STL_ROUTE_PROTECTED : 0) | (route.writes ? STL_ROUTE_WRITE : 0)
-        raw.method = arena.str(request.method)
-        raw.path = arena.str(request.path)
-        raw.route = arena.str(route.path)
-        raw.path_params_json = arena.str(JSONText.object(request.pathParameters))
-        raw.query_json = arena.str(JSONText.object(request.query))
-        raw.headers_json = arena.str(JSONText.object(request.headers))
-        let body = arena.str(request.body)
-        raw.body = stl_bytes_view(ptr: UnsafeRawPointer(body.ptr)?.assumingMemoryBound(to: UInt8.self), len: body.len)
-        raw.client_ip = arena.str(request.clientIP)
-        raw.request_id = arena.str(request.requestID)
-        raw.user_id = arena.str(request.user?.id ?? "")
-        raw.user_role = arena.str(request.user?.role ?? "")
+        let request: HostRequest
 
+        init(_ request: HostRequest, route: PluginDeclaration.Route) {
+            self.request = request
+            raw.struct_size = UInt32(MemoryLayout<stl_request>.size)
+            raw.flags = (route.isProtected ? STL_ROUTE_PROTECTED : 0) | (route.writes ? STL_ROUTE_WRITE : 0)
+            raw.method = arena.str(request.method)
+            raw.path = arena.str(request.path)
+            raw.route = arena.str(route.path)
+            raw.path_params_json = arena.str(JSONText.object(request.pathParameters))
+            raw.query_json = arena.str(JSONText.object(request.query))
+            raw.headers_json = arena.str(JSONText.object(request.headers))
+            let body = arena.str(request.body)
+            raw.body = stl_bytes_view(ptr: UnsafeRawPointer(body.ptr)?.assumingMemoryBound(to: UInt8.self), len: body.len)
+            raw.client_ip = arena.str(request.clientIP)
+            raw.request_id = arena.str(request.requestID)
+            raw.user_id = arena.str(request.user?.id ?? "")
+            raw.user_role = arena.str(request.user?.role ?? "")
+        }
+    }
+
+    private func invoke(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, scope: CallScope) -> HostResponse {
+        let request = marshaled.request
         let context = CallContext(runtime: self, plugin: plugin, scope: scope)
-        let result = withUnsafePointer(to: &raw) { pointer in
+        let result = withUnsafePointer(to: &marshaled.raw) { pointer in
             context.withPointer { plugin.handle(pointer, ctx: $0) }
         }
-        withExtendedLifetime(arena) {}
         guard result.status == STL_OK, (100...599).contains(result.httpStatus) else {
             logger.error("plugin failed", metadata: [
                 "plugin": .string(plugin.id), "request": .string(request.requestID),

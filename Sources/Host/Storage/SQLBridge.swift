@@ -12,16 +12,21 @@ enum SQLBridge {
         if data.isEmpty { return StatementArguments() }
         let message = "parameters must be a JSON array of scalars (number, string, boolean or null)"
         guard case .array(let parameters)? = try? JSONValue.parse(data) else { throw BridgeError(message: message) }
-        return StatementArguments(try parameters.map { parameter -> DatabaseValueConvertible? in
+        // Existentials, not `[DatabaseValue]`: GRDB's initializer for a concrete element type maps
+        // through a key path, which costs more than the whole statement when unspecialised.
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(parameters.count)
+        for parameter in parameters {
             switch parameter {
-            case .null: return nil
-            case .bool(let value): return value ? 1 : 0
-            case .int(let value): return value
-            case .double(let value): return value
-            case .string(let value): return value
+            case .null: values.append(nil)
+            case .bool(let value): values.append(Int64(value ? 1 : 0))
+            case .int(let value): values.append(value)
+            case .double(let value): values.append(value)
+            case .string(let value): values.append(value)
             case .array, .object: throw BridgeError(message: message)
             }
-        })
+        }
+        return StatementArguments(values)
     }
 
     /// Statements a plugin may not run. The host owns transactions: a COMMIT or ROLLBACK inside a
@@ -29,21 +34,25 @@ enum SQLBridge {
     /// owns the set of database files.
     static let hostOnlyStatements: Set<String> = ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ATTACH", "DETACH", "VACUUM"]
 
-    /// Throws when `sql` starts (after spaces and comments) with a host-only statement.
+    /// Throws when `sql` starts (after spaces and comments) with a host-only statement. Runs
+    /// before every statement, so it reads bytes, not characters.
     static func checkAllowed(_ sql: String) throws {
-        var rest = Substring(sql)
-        while true {
-            rest = rest.drop { $0.isWhitespace }
-            if rest.hasPrefix("--") {
-                rest = rest.drop { $0 != "\n" }
-            } else if rest.hasPrefix("/*") {
-                guard let end = rest.range(of: "*/") else { return }
-                rest = rest[end.upperBound...]
-            } else {
-                break
+        var keyword = ""
+        var bytes = sql.utf8[...]
+        while let byte = bytes.first {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C:
+                bytes = bytes.dropFirst()
+            case UInt8(ascii: "-") where bytes.dropFirst().first == UInt8(ascii: "-"):
+                bytes = bytes.drop { $0 != UInt8(ascii: "\n") }
+            case UInt8(ascii: "/") where bytes.dropFirst().first == UInt8(ascii: "*"):
+                guard let end = bytes.indices.dropFirst(2).first(where: { bytes[$0] == UInt8(ascii: "*") && bytes.index(after: $0) < bytes.endIndex && bytes[bytes.index(after: $0)] == UInt8(ascii: "/") }) else { return }
+                bytes = bytes[bytes.index(end, offsetBy: 2)...]
+            default:
+                keyword = String(decoding: bytes.prefix { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }.prefix(10), as: UTF8.self).uppercased()
+                bytes = bytes[bytes.endIndex...]
             }
         }
-        let keyword = rest.prefix { $0.isLetter }.uppercased()
         if hostOnlyStatements.contains(keyword) {
             throw BridgeError(message: "\(keyword) is reserved to the host: every request already runs in a transaction the host commits")
         }

@@ -23,7 +23,6 @@ enum JSONText {
 
     /// True when `data` parses as a JSON object.
     static func isObject(_ data: Data) -> Bool {
-        if case .object? = try? JSONValue.parse(data) { return true }
-        return false
+        JSONValue.isObject(data)
     }
 }

@@ -18,6 +18,15 @@ extension JSONValue {
     public static func parse(_ text: String) throws -> JSONValue {
         try parse(Data(text.utf8))
     }
+
+    /// True when `data` is one JSON object. Checks the syntax without building any value, for
+    /// payloads that are passed on as they are (event payloads).
+    public static func isObject(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            var reader = JSONReader(bytes: raw.bindMemory(to: UInt8.self))
+            return (try? reader.checkObjectDocument()) != nil
+        }
+    }
 }
 
 /// Why a text is not JSON, with the byte offset where reading stopped.
@@ -45,6 +54,71 @@ struct JSONReader {
         skipWhitespace()
         guard index == bytes.count else { throw failure("unexpected text after the value") }
         return value
+    }
+
+    mutating func checkObjectDocument() throws {
+        skipWhitespace()
+        guard try peek() == UInt8(ascii: "{") else { throw failure("expected an object") }
+        try skipValue(depth: 0)
+        skipWhitespace()
+        guard index == bytes.count else { throw failure("unexpected text after the value") }
+    }
+
+    /// `readValue` without building the value.
+    private mutating func skipValue(depth: Int) throws {
+        guard depth < Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
+        skipWhitespace()
+        switch try peek() {
+        case UInt8(ascii: "{"):
+            index += 1
+            try skipMembers(closing: UInt8(ascii: "}"), depth: depth) {
+                guard try $0.peek() == UInt8(ascii: "\"") else { throw $0.failure("expected a member name in quotes") }
+                try $0.skipString()
+                $0.skipWhitespace()
+                guard try $0.peek() == UInt8(ascii: ":") else { throw $0.failure("expected ':' after a member name") }
+                $0.index += 1
+                try $0.skipValue(depth: depth + 1)
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            try skipMembers(closing: UInt8(ascii: "]"), depth: depth) { try $0.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try readValue(depth: depth)
+        }
+    }
+
+    /// The comma-separated members of an object or array, after its opening bracket.
+    private mutating func skipMembers(closing: UInt8, depth: Int, _ member: (inout JSONReader) throws -> Void) throws {
+        skipWhitespace()
+        if try peek() == closing {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try member(&self)
+            skipWhitespace()
+            switch try peek() {
+            case UInt8(ascii: ","): index += 1
+            case closing: index += 1; return
+            default: throw failure("expected ',' or a closing bracket")
+            }
+        }
+    }
+
+    private mutating func skipString() throws {
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""): return
+            case UInt8(ascii: "\\"): _ = try readEscape()
+            case ..<0x20: throw failure("control character in a string")
+            default: break
+            }
+        }
+        throw failure("unterminated string")
     }
 
     private mutating func readValue(depth: Int) throws -> JSONValue {

@@ -37,20 +37,57 @@ struct JSONValueDecoder: Decoder {
 
     /// Decodes `type` from this decoder's value, short-cutting the scalar types and `JSONValue`.
     func unwrap<T: Decodable>(_ type: T.Type) throws -> T {
-        if type == JSONValue.self { return value as! T }
-        if type == String.self { return try decode(String.self) as! T }
-        if type == Double.self { return try decode(Double.self) as! T }
-        if type == Int.self { return try decode(Int.self) as! T }
-        if type == Int64.self { return try decode(Int64.self) as! T }
-        if type == Bool.self { return try decode(Bool.self) as! T }
+        if let scalar = try Self.scalar(type, value, at: codingPath) { return scalar }
         return try T(from: self)
     }
 
+    /// `value` as `type` when `type` is a scalar (or `JSONValue`), nil for any other type. Most
+    /// fields are scalars: this skips creating a decoder, and its coding path, for each of them.
+    static func scalar<T>(_ type: T.Type, _ value: JSONValue, at path: @autoclosure () -> [CodingKey]) throws -> T? {
+        if type == String.self {
+            guard case .string(let string) = value else { throw mismatch(type, value, at: path()) }
+            return (string as! T)
+        }
+        if type == Double.self {
+            switch value {
+            case .double(let double): return (double as! T)
+            case .int(let int): return (Double(int) as! T)
+            default: throw mismatch(type, value, at: path())
+            }
+        }
+        if type == Int.self { return (try integer(Int.self, value, at: path()) as! T) }
+        if type == Int64.self { return (try integer(Int64.self, value, at: path()) as! T) }
+        if type == Bool.self {
+            guard case .bool(let bool) = value else { throw mismatch(type, value, at: path()) }
+            return (bool as! T)
+        }
+        if type == JSONValue.self { return (value as! T) }
+        return nil
+    }
+
     func mismatch(_ type: Any.Type, _ found: JSONValue) -> DecodingError {
+        Self.mismatch(type, found, at: codingPath)
+    }
+
+    static func mismatch(_ type: Any.Type, _ found: JSONValue, at codingPath: [CodingKey]) -> DecodingError {
         if case .null = found {
             return .valueNotFound(type, .init(codingPath: codingPath, debugDescription: "Expected \(type) value but found null instead."))
         }
         return .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "Expected to decode \(type) but found \(found.kindName) instead."))
+    }
+
+    /// An integer from an integral number that fits `type`, as `JSONDecoder` reads one.
+    static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, at codingPath: @autoclosure () -> [CodingKey]) throws -> T {
+        let exact: T?
+        switch value {
+        case .int(let int): exact = T(exactly: int)
+        case .double(let double) where double.rounded() == double: exact = T(exactly: double)
+        default: throw mismatch(type, value, at: codingPath())
+        }
+        guard let exact else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "Number \(value.jsonText) does not fit in \(type)."))
+        }
+        return exact
     }
 }
 
@@ -94,16 +131,7 @@ extension JSONValueDecoder: SingleValueDecodingContainer {
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try unwrap(type) }
 
     private func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        let exact: T?
-        switch value {
-        case .int(let int): exact = T(exactly: int)
-        case .double(let double) where double.rounded() == double: exact = T(exactly: double)
-        default: throw mismatch(type, value)
-        }
-        guard let exact else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "Number \(value.jsonText) does not fit in \(type)."))
-        }
-        return exact
+        try Self.integer(type, value, at: codingPath)
     }
 }
 
@@ -121,12 +149,16 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try JSONValueDecoder(try member(key), codingPath: codingPath + [key]).unwrap(type)
+        let value = try member(key)
+        if let scalar = try JSONValueDecoder.scalar(type, value, at: codingPath + [key]) { return scalar }
+        return try T(from: JSONValueDecoder(value, codingPath: codingPath + [key]))
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard let value = members[key.stringValue], value != .null else { return nil }
-        return try JSONValueDecoder(value, codingPath: codingPath + [key]).unwrap(type)
+        guard let value = members[key.stringValue] else { return nil }
+        if case .null = value { return nil }
+        if let scalar = try JSONValueDecoder.scalar(type, value, at: codingPath + [key]) { return scalar }
+        return try T(from: JSONValueDecoder(value, codingPath: codingPath + [key]))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {

@@ -48,6 +48,14 @@ extension SQLParameter {
 public struct ExecResult: Sendable {
     public let changes: Int
     public let lastInsertRowID: Int64
+
+    /// Reads `{"changes":N,"last_insert_rowid":M}`, the host's answer to every exec.
+    init?(json data: Data) {
+        guard case .object(let members)? = try? JSONValue.parse(data),
+              let changes = members["changes"]?.int64Value, let rowID = members["last_insert_rowid"]?.int64Value else { return nil }
+        self.changes = Int(changes)
+        self.lastInsertRowID = rowID
+    }
 }
 
 /// What the host offers a plugin during one call: storage in the call's transaction, events
@@ -87,16 +95,20 @@ public struct PluginHost {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [SQLParameter] = []) throws -> ExecResult {
         let data = try callStorage(api.pointee.storage_exec, sql, parameters)
-        let answer = try JSONValue.parse(data)
-        guard let changes = answer["changes"]?.int64Value, let rowID = answer["last_insert_rowid"]?.int64Value else {
+        guard let result = ExecResult(json: data) else {
             throw PluginError(.storage, "the host answered an exec result without changes and last_insert_rowid")
         }
-        return ExecResult(changes: Int(changes), lastInsertRowID: rowID)
+        return result
     }
 
     /// Queues an event for the live feeds; it is published only if the transaction commits.
     public func emit<T: Encodable>(_ type: String, _ payload: T) throws {
-        let payloadData = try JSONCoding.encode(payload)
+        try emit(type, json: try JSONCoding.encode(payload))
+    }
+
+    /// Queues an event whose payload is already JSON text (one object; the host checks it), for
+    /// payloads that arrive as JSON and are passed on unchanged.
+    public func emit(_ type: String, json payloadData: Data) throws {
         var err = stl_host_bytes()
         let status = withStr(type) { typeStr in
             withStr(payloadData) { api.pointee.emit_event(ctx, typeStr, $0, &err) }
