@@ -223,6 +223,8 @@ struct RuntimeTests {
             #expect(answer["kind"] as? String == "badRequest", "\(sql)")
             #expect((answer["message"] as? String)?.contains("reserved to the host") == true, "\(sql)")
         }
+        let unbound = Fixtures.json(try await host.request("POST", "/api/v1/probe/sql", json: #"{"sql":"INSERT INTO probe_counters (name, value) VALUES (?, 3)"}"#).body)
+        #expect(unbound["message"] as? String == "the statement has 1 parameters but 0 values were given")
         let allowed = try await host.request("POST", "/api/v1/probe/sql", json: #"{"sql":"INSERT INTO probe_counters (name, value) VALUES ('raw', 3)"}"#)
         #expect(Fixtures.json(allowed.body)["ran"] as? Bool == true)
         #expect(try await counter(host, "raw") == 3)

@@ -38,12 +38,12 @@ enum HostTable {
     static let storageQuery: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, sql, params, out in
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
         do {
-            let arguments = try SQLBridge.arguments(fromJSON: params.data)
             let text = sql.swiftString
             try SQLBridge.checkAllowed(text)
             // Plugins run the same few statements over and over: prepare each once per connection.
             let statement = try context.scope.database.cachedStatement(sql: text)
-            let rows = try Row.fetchAll(statement, arguments: arguments)
+            try SQLBridge.bind(parametersJSON: params.data, to: statement)
+            let rows = try Row.fetchAll(statement)
             out.pointee = hostBytes(SQLBridge.json(rows: rows))
             return STL_OK
         } catch {
@@ -59,10 +59,11 @@ enum HostTable {
         }
         do {
             let db = context.scope.database
-            let arguments = try SQLBridge.arguments(fromJSON: params.data)
             let text = sql.swiftString
             try SQLBridge.checkAllowed(text)
-            try db.cachedStatement(sql: text).execute(arguments: arguments)
+            let statement = try db.cachedStatement(sql: text)
+            try SQLBridge.bind(parametersJSON: params.data, to: statement)
+            try statement.execute()
             out.pointee = hostBytes(Data("{\"changes\":\(db.changesCount),\"last_insert_rowid\":\(db.lastInsertedRowID)}".utf8))
             return STL_OK
         } catch {

@@ -1,33 +1,54 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import StelltronPluginKit
 
 /// Converts between the ABI's JSON (parameters in, rows out) and GRDB values.
 enum SQLBridge {
     struct BridgeError: Error { let message: String }
 
-    /// `[1, 2.5, "x", true, null]` → statement arguments. Integers stay integers (exact money),
-    /// booleans bind as 1 and 0.
-    static func arguments(fromJSON data: Data) throws -> StatementArguments {
-        if data.isEmpty { return StatementArguments() }
+    /// Binds `[1, 2.5, "x", true, null]` to the statement's `?` placeholders, in order. Integers
+    /// stay integers (exact money), booleans bind as 1 and 0, text is copied by SQLite.
+    ///
+    /// Binding goes straight through SQLite's C API: building GRDB's `StatementArguments` maps
+    /// the values through unspecialised generic code that cost more than executing the
+    /// statement. GRDB is told the arguments are set (to none), then the values are bound.
+    static func bind(parametersJSON data: Data, to statement: Statement) throws {
         let message = "parameters must be a JSON array of scalars (number, string, boolean or null)"
-        guard case .array(let parameters)? = try? JSONValue.parse(data) else { throw BridgeError(message: message) }
-        // Existentials, not `[DatabaseValue]`: GRDB's initializer for a concrete element type maps
-        // through a key path, which costs more than the whole statement when unspecialised.
-        var values: [(any DatabaseValueConvertible)?] = []
-        values.reserveCapacity(parameters.count)
-        for parameter in parameters {
+        var parameters: [JSONValue] = []
+        if !data.isEmpty {
+            guard case .array(let parsed)? = try? JSONValue.parse(data) else { throw BridgeError(message: message) }
+            parameters = parsed
+        }
+        let sqlite = statement.sqliteStatement
+        let expected = Int(sqlite3_bind_parameter_count(sqlite))
+        guard parameters.count == expected else {
+            throw BridgeError(message: "the statement has \(expected) parameters but \(parameters.count) values were given")
+        }
+        statement.setUncheckedArguments(StatementArguments())
+        for (offset, parameter) in parameters.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
             switch parameter {
-            case .null: values.append(nil)
-            case .bool(let value): values.append(Int64(value ? 1 : 0))
-            case .int(let value): values.append(value)
-            case .double(let value): values.append(value)
-            case .string(let value): values.append(value)
+            case .null: code = sqlite3_bind_null(sqlite, index)
+            case .bool(let value): code = sqlite3_bind_int64(sqlite, index, value ? 1 : 0)
+            case .int(let value): code = sqlite3_bind_int64(sqlite, index, value)
+            case .double(let value): code = sqlite3_bind_double(sqlite, index, value)
+            case .string(var value):
+                code = value.withUTF8 { text in
+                    text.withMemoryRebound(to: CChar.self) { chars in
+                        guard let base = chars.baseAddress else { return sqlite3_bind_text(sqlite, index, "", 0, sqliteTransient) }
+                        return sqlite3_bind_text(sqlite, index, base, Int32(chars.count), sqliteTransient)
+                    }
+                }
             case .array, .object: throw BridgeError(message: message)
             }
+            guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
         }
-        return StatementArguments(values)
     }
+
+    /// SQLite's "copy the bytes now" destructor.
+    private static let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Statements a plugin may not run. The host owns transactions: a COMMIT or ROLLBACK inside a
     /// request would end the savepoints of every request sharing its group-commit batch. It also
