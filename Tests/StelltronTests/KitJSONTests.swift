@@ -88,6 +88,39 @@ struct KitJSONTests {
         }
     }
 
+    struct Reading: Decodable, Equatable {
+        struct Node: Decodable, Equatable { var uid: String; var ip: String? }
+        var device_id: String
+        var voltage: Double?
+        var count: Int?
+        var nodes: [Node]?
+    }
+
+    @Test func fieldsByHandFailLikeDecodable() throws {
+        func byHand(_ body: JSONValue) throws -> Reading {
+            let fields = try JSONFields(body)
+            return Reading(device_id: try fields.string("device_id"), voltage: try fields.optionalDouble("voltage"),
+                           count: try fields.optionalInt("count"),
+                           nodes: try fields.optionalObjects("nodes")?.map { .init(uid: try $0.string("uid"), ip: try $0.optionalString("ip")) })
+        }
+        let bodies = [
+            #"{"device_id":"p","voltage":3,"count":2,"nodes":[{"uid":"A"},{"uid":"B","ip":null}]}"#, #"{"device_id":"p"}"#,
+            #"{}"#, #"{"device_id":null}"#, #"{"device_id":7}"#, #"{"device_id":"p","voltage":"3"}"#, #"{"device_id":"p","count":2.5}"#,
+            #"{"device_id":"p","count":1e30}"#, #"{"device_id":"p","nodes":{}}"#, #"{"device_id":"p","nodes":[{"ip":"x"}]}"#,
+            #"{"device_id":"p","nodes":[{"uid":"A"},7]}"#, #"{"device_id":"p","nodes":[{"uid":"A","ip":false}]}"#, #"[]"#, #""x""#,
+        ]
+        for body in bodies {
+            let value = try JSONValue.parse(body)
+            let viaDecodable = Result { try JSONCoding.decodeBody(Reading.self, from: value) }
+            let viaFields = Result { try byHand(value) }
+            switch (viaDecodable, viaFields) {
+            case (.success(let a), .success(let b)): #expect(a == b, "\(body)")
+            case (.failure(let a as PluginError), .failure(let b as PluginError)): #expect(a.message == b.message, "\(body)")
+            default: Issue.record("\(body): \(viaDecodable) vs \(viaFields)")
+            }
+        }
+    }
+
     /// Integral doubles are written without a fraction (`3.0` → `3`), so they read back as
     /// integers: compare values with that rule applied.
     static func numbersAsRead(_ value: JSONValue) -> JSONValue {

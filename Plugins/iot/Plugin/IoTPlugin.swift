@@ -82,8 +82,7 @@ final class IoTPlugin: StelltronPlugin {
 
     /// The `device_id` of a Pi's post, read before the route decodes the rest.
     static func deviceID(in body: JSONValue) throws -> String {
-        struct Identified: Decodable { var device_id: String }
-        return try JSONCoding.decodeBody(Identified.self, from: body).device_id
+        try JSONFields(body).string("device_id")
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {

@@ -7,9 +7,10 @@ import StelltronPluginKit
 struct Telemetry {
     let host: PluginHost
 
-    struct Ping: Decodable {
-        struct Connected: Decodable { var uid: String; var voltage: Double? }
-        struct Detail: Decodable {
+    /// Read by hand (see `JSONFields`): pings are the busiest write.
+    struct Ping {
+        struct Connected { var uid: String; var voltage: Double? }
+        struct Detail {
             var uid: String
             var ip: String?
             var voltage: Double?
@@ -27,6 +28,25 @@ struct Telemetry {
         var connected_nodes: [Connected]?
         var nodes_detail: [Detail]?
 
+        init(_ body: JSONValue) throws {
+            let fields = try JSONFields(body)
+            device_id = try fields.string("device_id")
+            status = try fields.optionalString("status")
+            voltage = try fields.optionalDouble("voltage")
+            battery_level = try fields.optionalDouble("battery_level")
+            state = try fields.optionalString("state")
+            source = try fields.optionalString("source")
+            timestamp = try fields.optionalString("timestamp")
+            connected_nodes_count = try fields.optionalInt("connected_nodes_count")
+            connected_nodes = try fields.optionalObjects("connected_nodes")?.map {
+                Connected(uid: try $0.string("uid"), voltage: try $0.optionalDouble("voltage"))
+            }
+            nodes_detail = try fields.optionalObjects("nodes_detail")?.map {
+                Detail(uid: try $0.string("uid"), ip: try $0.optionalString("ip"), voltage: try $0.optionalDouble("voltage"),
+                       soc: try $0.optionalDouble("soc"), state: try $0.optionalString("state"))
+            }
+        }
+
         var isHeartbeat: Bool {
             status == "heartbeat" && voltage == nil && battery_level == nil && nodes_detail == nil && connected_nodes == nil
         }
@@ -36,7 +56,7 @@ struct Telemetry {
 
     /// `body` is `rawBody` parsed once by the caller; `rawBody` is the `node_data` event's payload.
     func ping(_ body: JSONValue, rawBody: Data) throws -> PluginResponse {
-        let ping = try JSONCoding.decodeBody(Ping.self, from: body)
+        let ping = try Ping(body)
         try Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         if ping.isHeartbeat {
