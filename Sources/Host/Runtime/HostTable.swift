@@ -43,8 +43,7 @@ enum HostTable {
             // Plugins run the same few statements over and over: prepare each once per connection.
             let statement = try context.scope.database.cachedStatement(sql: text)
             try SQLBridge.bind(parametersJSON: params.data, to: statement)
-            let rows = try Row.fetchAll(statement)
-            out.pointee = hostBytes(SQLBridge.json(rows: rows))
+            out.pointee = hostBytes(try SQLBridge.json(rowsOf: statement))
             return STL_OK
         } catch {
             return fail(out, error)

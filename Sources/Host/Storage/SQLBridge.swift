@@ -79,11 +79,15 @@ enum SQLBridge {
         }
     }
 
-    /// Rows → `[{"column": value, ...}, ...]`, written directly (no intermediate objects).
-    static func json(rows: [Row]) -> Data {
+    /// The statement's rows → `[{"column": value, ...}, ...]`, written while stepping through
+    /// them (no copy of each row, no intermediate objects).
+    static func json(rowsOf statement: Statement) throws -> Data {
         var out = "["
-        for (index, row) in rows.enumerated() {
+        var index = 0
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() {
             if index > 0 { out += "," }
+            index += 1
             out += "{"
             var first = true
             for (column, value) in row {

@@ -6,8 +6,21 @@ public enum Identifiers {
     /// else is a 400 naming `field`.
     public static func validate(_ id: String, field: String = "device_id") throws {
         guard (1...64).contains(id.utf8.count),
-              id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
+              id.utf8.allSatisfy(isPlainASCII) || id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
             throw PluginError.badRequest("\(field) must be 1–64 letters, digits, '-', '_', '.' or ':'")
+        }
+    }
+}
+
+extension Identifiers {
+    /// The common case, checked by bytes before the Unicode-aware rule above.
+    private static func isPlainASCII(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"):
+            return true
+        default:
+            return false
         }
     }
 }
