@@ -63,11 +63,16 @@ struct Pricing {
 
     /// Factors replaced by foreign hooks bound in plugins.conf (`[hooks] pricing.f_time = ...`).
     private func hookOverrides(_ inputs: PricingFormula.Inputs) throws -> PricingFormula.Overrides {
+        // One question for the list of bound hooks, then calls only for those: most hosts bind
+        // none, and every quote would otherwise make five service calls that answer NOT_FOUND.
+        struct Bound: Decodable { let hooks: [String] }
+        let bound = Set(try host.call("host.hooks.list", [String: String](), as: Bound.self).hooks)
         func hook(_ name: String, _ args: [Double]) throws -> Double? {
-            struct Call: Encodable { let hook: String; let args: [Double] }
+            guard bound.contains(name) else { return nil }
             struct Value: Decodable { let value: Double }
+            let call = JSONValue.object(["hook": .string(name), "args": .array(args.map(JSONValue.double))])
             do {
-                return try host.call("host.hooks.call", Call(hook: name, args: args), as: Value.self).value
+                return try JSONCoding.decode(Value.self, from: try host.callRaw("host.hooks.call", call.jsonData)).value
             } catch let error as PluginError where error.kind == .notFound {
                 return nil
             }
