@@ -4,11 +4,13 @@
 #   2. a foreign hook through libffi vs a direct C call; a slot call through the ABI vs a direct
 #      Swift call; the matching engine with 10 000 resting orders vs 100;
 #   3. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf;
-#   4. HTTP with wrk: the host's constant route (/health) vs a plugin-routed public read
-#      (/api/v1/tokens/supply) vs an authenticated POST /api/v1/market/order/create vs node-data
-#      pings (POST /iot/ping, two nodes);
-#   5. SSE fan-out to 1 000 and 10 000 subscribers over real sockets (scripts/sse-fanout.py).
-# Usage: scripts/bench.sh          (DURATION=10s CONNECTIONS=64 THREADS=2 tune wrk)
+#   4. HTTP with wrk, each as a ratio to the host's constant route (/health, the framework's
+#      ceiling): plugin-routed reads (a one-query balance, the token supply, the authenticated
+#      market price), an authenticated order, node-data pings from 1 000 devices (with a check
+#      that every acknowledged ping is stored);
+#   5. SSE fan-out to 1 000 and 10 000 subscribers over real sockets (scripts/sse-fanout.py);
+#   6. memory after PINGS node-data pings (default 1 000 000), and again nothing lost.
+# Usage: scripts/bench.sh          (DURATION=10s CONNECTIONS=64 THREADS=2 tune wrk; PINGS=0 skips 6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in wrk curl; do
@@ -58,15 +60,19 @@ echo "== HTTP throughput (wrk ${DURATION:-10s}, ${CONNECTIONS:-64} connections, 
 measure() {
   wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-64}" -d"${DURATION:-10s}" --latency "$@" > "$scratch/wrk.txt"
   rps=$(awk '/Requests\/sec/ {print $2}' "$scratch/wrk.txt")
-  errors=$(awk '/Non-2xx/ {print $4}' "$scratch/wrk.txt")
+  errors=$(awk '/Non-2xx/ {print $5}' "$scratch/wrk.txt")
   awk -v path="${@: -1}" -v errors="${errors:-0}" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%-60s rps=%s p50=%s p99=%s non2xx=%s\n", path, rps, p50, p99, errors}' "$scratch/wrk.txt"
 }
-measure "http://127.0.0.1:$port/health";               ceiling=$rps
-measure "http://127.0.0.1:$port/api/v1/tokens/supply"; plugin_read=$rps
-
 "$bin/stelltron-bench" wallet > "$scratch/proof.json"
 curl -sf "http://127.0.0.1:$port/api/v1/auth/signup" -d @"$scratch/proof.json" >/dev/null
 token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -d @"$scratch/proof.json" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+wallet=$(sed 's/.*"wallet_address":"\([^"]*\)".*/\1/' "$scratch/proof.json")
+
+measure "http://127.0.0.1:$port/health";                        ceiling=$rps
+measure "http://127.0.0.1:$port/api/v1/ledger/balance/$wallet";  balance_read=$rps
+measure "http://127.0.0.1:$port/api/v1/tokens/supply";          supply_read=$rps
+measure -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/market/price"; price_read=$rps
+
 cat > "$scratch/order.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"type":"buy","kwh_amount":0.01,"token_price":4.5}'
@@ -74,15 +80,62 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
 measure -s "$scratch/order.lua" "http://127.0.0.1:$port/api/v1/market/order/create"; order_write=$rps
-cat > "$scratch/ping.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"device_id":"rpi-bench","voltage":3.92,"battery_level":72.4,"state":"IDLE","connected_nodes":[{"uid":"NODE_A","voltage":3.92},{"uid":"NODE_B","voltage":3.61}],"nodes_detail":[{"uid":"NODE_A","ip":"192.168.1.101","voltage":3.92,"soc":72.4,"state":"IDLE"},{"uid":"NODE_B","ip":"192.168.1.102","voltage":3.61,"soc":28.1,"state":"IDLE"}]}'
-wrk.headers["Content-Type"] = "application/json"
-LUA
-measure -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping"; ping_write=$rps
 orders=$(curl -sf "http://127.0.0.1:$port/api/v1/market/orders" -H "Authorization: Bearer $token" | grep -o '"id"' | wc -l)
-awk -v c="$ceiling" -v r="$plugin_read" -v w="$order_write" -v p="$ping_write" 'BEGIN {printf "plugin_read_vs_constant=%.2f order_create_vs_constant=%.3f node_data_ping_vs_constant=%.3f\n", r / c, w / c, p / c}'
 echo "open orders listed after the run (capped at 1000 by the route): $orders"
+
+# Node data from 1 000 Pis with two nodes each.
+cat > "$scratch/ping.lua" <<'LUA'
+local sent = 0
+local body = '{"device_id":"rpi-%d","voltage":3.92,"battery_level":72.4,"state":"IDLE","connected_nodes":[{"uid":"NODE_A","voltage":3.92},{"uid":"NODE_B","voltage":3.61}],"nodes_detail":[{"uid":"NODE_A","ip":"192.168.1.101","voltage":3.92,"soc":72.4,"state":"IDLE"},{"uid":"NODE_B","ip":"192.168.1.102","voltage":3.61,"soc":28.1,"state":"IDLE"}]}'
+request = function()
+  sent = sent + 1
+  return wrk.format("POST", "/iot/ping", {["Content-Type"] = "application/json"}, string.format(body, sent % 1000))
+end
+LUA
+# Every node-data ping adds one to its device's total_count: compare with wrk's 2xx answers.
+# Requests still in flight when wrk stops may be stored without being counted, so stored may
+# exceed acknowledged by at most the number of connections; fewer stored would be a loss.
+stored_pings() {
+  python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COALESCE(SUM(total_count),0) FROM iot_quality').fetchone()[0])" "$scratch/db.sqlite"
+}
+check_pings_stored() {
+  local acknowledged
+  acknowledged=$(awk '/requests in/ {n=$1} /Non-2xx/ {bad=$5} END {print n - bad}' "$scratch/wrk.txt")
+  stored=$(stored_pings)
+  local added=$(( stored - ${pings_before:-0} ))
+  pings_before=$stored
+  echo "pings acknowledged with 2xx: $acknowledged; stored by this run: $added"
+  if (( added < acknowledged )); then echo "LOST PINGS: $(( acknowledged - added ))"; fi
+}
+measure -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping"; ping_write=$rps
+check_pings_stored
+awk -v c="$ceiling" -v b="$balance_read" -v s="$supply_read" -v m="$price_read" -v w="$order_write" -v p="$ping_write" 'BEGIN {
+  printf "ratios to /health: balance_read=%.2f supply_read=%.2f market_price=%.2f order_create=%.3f node_data_ping=%.3f\n", b / c, s / c, m / c, w / c, p / c }'
 
 echo "== SSE fan-out over real sockets (one heartbeat event to N subscribers of /iot/events)"
 python3 scripts/sse-fanout.py --port $port --pid $pid --clients 1000 10000
+
+pings=${PINGS:-1000000}
+if (( pings > 0 )); then
+  echo "== memory after $pings node-data pings (1 000 devices, wrk ${CONNECTIONS:-64} connections, a fresh server)"
+  # A fresh server: the SSE run above leaves its 10 000 connections' memory with the allocator.
+  kill $pid; wait $pid 2>/dev/null || true
+  start_server
+  sleep 1
+  rss_before=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  pings_before=0
+  wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-64}" -d3600s -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping" > "$scratch/wrk.txt" &
+  wrk_pid=$!
+  # wrk cannot stop after a number of requests: watch the database, then interrupt it (wrk
+  # prints its figures on SIGINT).
+  until (( $(stored_pings) >= pings )); do sleep 1; done
+  kill -INT $wrk_pid; wait $wrk_pid || true
+  sleep 1
+  rss_after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  # wrk writes the duration as 59.99s, 3.92m or 1.05h.
+  awk '/requests in/ {t = $4; sub(/,$/, "", t); unit = substr(t, length(t)); t = substr(t, 1, length(t) - 1) * (unit == "m" ? 60 : unit == "h" ? 3600 : 1)
+    printf "pings=%d in %.0f s (%.0f/s); ", $1, t, $1 / t}' "$scratch/wrk.txt"
+  echo "RSS before=$rss_before KiB after=$rss_after KiB"
+  check_pings_stored
+  echo "database files: $(du -ch "$scratch"/db.sqlite* | tail -1 | cut -f1)"
+fi
