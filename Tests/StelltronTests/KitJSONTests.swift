@@ -88,6 +88,39 @@ struct KitJSONTests {
         }
     }
 
+    struct Answer: Encodable {
+        enum Side: String, Encodable { case buy, sell }
+        struct Leg: Encodable { let uid: String; let share: Float; let note: String? }
+        let id: Int64
+        let price: Double
+        let side: Side
+        let legs: [Leg]
+        let tags: [String: Int]
+        let matrix: [[Double]]
+        let missing: String?
+        let flag: Bool
+        let raw: JSONValue
+        let small: UInt8
+        let date: Date
+    }
+
+    @Test func encodesWhatJSONEncoderEncodes() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let answers = [
+            Answer(id: 7, price: 9.02, side: .sell, legs: [.init(uid: "A/1", share: 1.1, note: nil), .init(uid: "é\"", share: 0, note: "x\n")],
+                   tags: ["b": 2, "a": 1], matrix: [[1, 2.5], []], missing: nil, flag: true, raw: .object(["k": .array([.int(1), .string("two"), .null])]),
+                   small: 255, date: Date(timeIntervalSince1970: 1_700_000_000.25)),
+            Answer(id: -1, price: 100, side: .buy, legs: [], tags: [:], matrix: [], missing: "here", flag: false, raw: .null,
+                   small: 0, date: Date(timeIntervalSinceReferenceDate: 0)),
+        ]
+        for answer in answers {
+            #expect(String(decoding: try JSONCoding.encode(answer), as: UTF8.self) == String(decoding: try encoder.encode(answer), as: UTF8.self))
+        }
+        #expect(throws: EncodingError.self) { try JSONCoding.encode(["price": Double.nan]) }
+        #expect(throws: EncodingError.self) { try JSONCoding.encode([Float.infinity]) }
+    }
+
     struct Reading: Decodable, Equatable {
         struct Node: Decodable, Equatable { var uid: String; var ip: String? }
         var device_id: String

@@ -3,15 +3,14 @@ import Foundation
 /// The kit's one place for JSON: encoders shared by every plugin entry point, and decoding
 /// errors turned into messages an API caller can act on.
 public enum JSONCoding {
+    /// Compact JSON with sorted keys and unescaped slashes: the bytes `JSONEncoder` writes with
+    /// `[.sortedKeys, .withoutEscapingSlashes]`, through `JSONValueEncoder` and `JSONWriter`.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        // JSONValue trees (the usual dynamic payloads and answers) skip the encoder: same bytes,
-        // a fraction of the time.
+        // JSONValue trees (the usual dynamic payloads and answers) need no encoder at all.
         if let value = value as? JSONValue { return value.jsonData }
         if let members = value as? [String: JSONValue] { return JSONValue.object(members).jsonData }
         if let elements = value as? [JSONValue] { return JSONValue.array(elements).jsonData }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+        return try JSONValueEncoder.encode(value).jsonData
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {

@@ -1,0 +1,189 @@
+import Foundation
+
+/// Encodes `Encodable` values into a `JSONValue` tree, which `JSONWriter` then writes: the same
+/// bytes as `JSONEncoder` with sorted keys and unescaped slashes (default strategies; non-finite
+/// numbers are refused the same way), without Foundation's per-call setup. Every answer and
+/// service request a plugin sends goes through here.
+struct JSONValueEncoder: Encoder {
+    let node: Node
+    let codingPath: [CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+        let root = Node()
+        try root.store(value, at: [])
+        return root.value
+    }
+
+    /// One value being built. Containers write into nodes, so nested containers can be filled
+    /// in any order, as the `Encoder` protocol allows.
+    final class Node {
+        private var scalar: JSONValue = .null
+        private var members: [String: Node]?
+        private var elements: [Node]?
+
+        var value: JSONValue {
+            if let members { return .object(members.mapValues(\.value)) }
+            if let elements { return .array(elements.map(\.value)) }
+            return scalar
+        }
+
+        func set(_ value: JSONValue) {
+            scalar = value
+            members = nil
+            elements = nil
+        }
+
+        func member(_ key: String) -> Node {
+            if members == nil { members = [:] }
+            let child = Node()
+            members![key] = child
+            return child
+        }
+
+        func appendElement() -> Node {
+            if elements == nil { elements = [] }
+            let child = Node()
+            elements!.append(child)
+            return child
+        }
+
+        func becomeObject() { if members == nil { members = [:]; elements = nil } }
+        func becomeArray() { if elements == nil { elements = []; members = nil } }
+        var count: Int { elements?.count ?? members?.count ?? 0 }
+
+        /// Stores `value`, short-cutting scalars and `JSONValue` (most fields are scalars).
+        func store<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [CodingKey]) throws {
+            // Type comparisons, not casts: a metadata pointer check per candidate.
+            if T.self == String.self {
+                set(.string(value as! String))
+            } else if T.self == Double.self {
+                set(try Self.finite(value as! Double, at: codingPath()))
+            } else if T.self == Int.self {
+                set(.int(Int64(value as! Int)))
+            } else if T.self == Int64.self {
+                set(.int(value as! Int64))
+            } else if T.self == Bool.self {
+                set(.bool(value as! Bool))
+            } else if T.self == JSONValue.self {
+                set(value as! JSONValue)
+            } else if T.self == Float.self {
+                let float = value as! Float
+                guard float.isFinite else { throw Self.nonFinite(float, at: codingPath()) }
+                // Float's own shortest form (`1.1`, not the Double widening `1.100000023841858`).
+                set(.double(Double(float.description)!))
+            } else {
+                try value.encode(to: JSONValueEncoder(node: self, codingPath: codingPath()))
+            }
+        }
+
+        static func finite(_ double: Double, at codingPath: [CodingKey]) throws -> JSONValue {
+            guard double.isFinite else { throw nonFinite(double, at: codingPath) }
+            return .double(double)
+        }
+
+        static func nonFinite(_ value: Any, at codingPath: [CodingKey]) -> EncodingError {
+            .invalidValue(value, .init(codingPath: codingPath, debugDescription: "Unable to encode \(value) directly in JSON."))
+        }
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        node.becomeObject()
+        return KeyedEncodingContainer(KeyedContainer<Key>(node: node, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> UnkeyedEncodingContainer {
+        node.becomeArray()
+        return UnkeyedContainer(node: node, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> SingleValueEncodingContainer { self }
+}
+
+extension JSONValueEncoder: SingleValueEncodingContainer {
+    func encodeNil() throws { node.set(.null) }
+    func encode(_ value: Bool) throws { node.set(.bool(value)) }
+    func encode(_ value: String) throws { node.set(.string(value)) }
+    func encode(_ value: Double) throws { node.set(try Node.finite(value, at: codingPath)) }
+    func encode(_ value: Float) throws { try node.store(value, at: codingPath) }
+    func encode(_ value: Int) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: Int8) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: Int16) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: Int32) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: Int64) throws { node.set(.int(value)) }
+    func encode(_ value: UInt) throws { node.set(Self.unsigned(UInt64(value))) }
+    func encode(_ value: UInt8) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: UInt16) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: UInt32) throws { node.set(.int(Int64(value))) }
+    func encode(_ value: UInt64) throws { node.set(Self.unsigned(value)) }
+    func encode<T: Encodable>(_ value: T) throws { try node.store(value, at: codingPath) }
+
+    private static func unsigned(_ value: UInt64) -> JSONValue {
+        Int64(exactly: value).map(JSONValue.int) ?? .double(Double(value))
+    }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: JSONValueEncoder.Node
+    let codingPath: [CodingKey]
+
+    func encodeNil(forKey key: Key) throws { node.member(key.stringValue).set(.null) }
+
+    func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try node.member(key.stringValue).store(value, at: codingPath + [key])
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        JSONValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) -> UnkeyedEncodingContainer {
+        JSONValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    func superEncoder() -> Encoder {
+        JSONValueEncoder(node: node.member("super"), codingPath: codingPath)
+    }
+
+    func superEncoder(forKey key: Key) -> Encoder {
+        JSONValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key])
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedEncodingContainer {
+    let node: JSONValueEncoder.Node
+    let codingPath: [CodingKey]
+
+    var count: Int { node.count }
+
+    func encodeNil() throws { node.appendElement().set(.null) }
+
+    func encode<T: Encodable>(_ value: T) throws {
+        try node.appendElement().store(value, at: codingPath + [ElementKey(count)])
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let path = codingPath + [ElementKey(count)]
+        return JSONValueEncoder(node: node.appendElement(), codingPath: path).container(keyedBy: keyType)
+    }
+
+    func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
+        let path = codingPath + [ElementKey(count)]
+        return JSONValueEncoder(node: node.appendElement(), codingPath: path).unkeyedContainer()
+    }
+
+    func superEncoder() -> Encoder {
+        let path = codingPath + [ElementKey(count)]
+        return JSONValueEncoder(node: node.appendElement(), codingPath: path)
+    }
+}
+
+/// The coding key of an array element, for error paths.
+private struct ElementKey: CodingKey {
+    let intValue: Int?
+    var stringValue: String { "Index \(intValue ?? 0)" }
+
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { return nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
