@@ -112,7 +112,8 @@ typedef struct stl_host_api {
     stl_status (*storage_query)(stl_host_ctx *ctx, stl_str sql, stl_str params_json, stl_host_bytes *out);
 
     /* [ctx-thread] Run one writing statement inside the current transaction. On STL_OK, *out is
-     * {"changes":N,"last_insert_rowid":N}. Fails with STL_ERR_STORAGE on a read-only call. */
+     * {"changes":N,"last_insert_rowid":N}. Fails with STL_ERR_STORAGE on a read-only call, and
+     * with STL_ERR_BAD_REQUEST for transaction-control statements (the host owns the transaction). */
     stl_status (*storage_exec)(stl_host_ctx *ctx, stl_str sql, stl_str params_json, stl_host_bytes *out);
 
     /* [ctx-thread] Queue an event (`type`, JSON object `payload_json`) for the live feeds. It is
