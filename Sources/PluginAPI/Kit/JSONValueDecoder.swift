@@ -236,8 +236,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 }
 
-/// The coding key of an array element.
-private struct IndexKey: CodingKey {
+/// The coding key of an array element (for the decoder's and the encoder's error paths).
+struct IndexKey: CodingKey {
     let intValue: Int?
     var stringValue: String { "Index \(intValue ?? 0)" }
 

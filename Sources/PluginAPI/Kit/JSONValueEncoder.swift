@@ -159,31 +159,21 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     func encodeNil() throws { node.appendElement().set(.null) }
 
     func encode<T: Encodable>(_ value: T) throws {
-        try node.appendElement().store(value, at: codingPath + [ElementKey(count)])
+        try node.appendElement().store(value, at: codingPath + [IndexKey(count)])
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let path = codingPath + [ElementKey(count)]
+        let path = codingPath + [IndexKey(count)]
         return JSONValueEncoder(node: node.appendElement(), codingPath: path).container(keyedBy: keyType)
     }
 
     func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
-        let path = codingPath + [ElementKey(count)]
+        let path = codingPath + [IndexKey(count)]
         return JSONValueEncoder(node: node.appendElement(), codingPath: path).unkeyedContainer()
     }
 
     func superEncoder() -> Encoder {
-        let path = codingPath + [ElementKey(count)]
+        let path = codingPath + [IndexKey(count)]
         return JSONValueEncoder(node: node.appendElement(), codingPath: path)
     }
-}
-
-/// The coding key of an array element, for error paths.
-private struct ElementKey: CodingKey {
-    let intValue: Int?
-    var stringValue: String { "Index \(intValue ?? 0)" }
-
-    init(_ index: Int) { intValue = index }
-    init?(stringValue: String) { return nil }
-    init?(intValue: Int) { self.intValue = intValue }
 }
