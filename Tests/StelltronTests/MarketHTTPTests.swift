@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -36,6 +37,18 @@ struct MarketHTTPTests {
         func balance(_ account: String) async throws -> Double {
             let answer = try await runtime.callService("ledger.balance", json: Data(#"{"account":"\#(account)"}"#.utf8))
             return Fixtures.json(answer.body)["balance"] as? Double ?? -1
+        }
+
+        /// The open-order counts the triggers keep, next to a count of the orders themselves.
+        func expectOpenCountsMatchTheBook() async throws {
+            let (kept, counted) = try await runtime.store.pool.read { db in
+                (try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT type, n FROM market_open_counts").map { ($0["type"], $0["n"]) }),
+                 try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: """
+                    SELECT side AS type, (SELECT COUNT(*) FROM market_orders WHERE type = side AND status IN ('Created', 'PartiallyFilled')) AS n
+                    FROM (SELECT 'buy' AS side UNION ALL SELECT 'sell')
+                    """).map { ($0["type"], $0["n"]) }))
+            }
+            #expect(kept == counted)
         }
 
         func order(_ token: String, _ type: String, kwh: Double, price: Double) async throws -> (HTTPResponse.Status, [String: Any]) {
@@ -178,6 +191,7 @@ struct MarketHTTPTests {
             #expect(again == .conflict)
             let (unknown, _, _) = try await client.send(.post, "/api/v1/market/order/cancel", token: sellerToken, body: #"{"order_id":"nope"}"#)
             #expect(unknown == .notFound)
+            try await client.expectOpenCountsMatchTheBook()
         }
     }
 
@@ -255,6 +269,7 @@ struct MarketHTTPTests {
                 return total
             }
             #expect(abs(filled - 1.0) < 1e-9)
+            try await client.expectOpenCountsMatchTheBook()
             let supply = Fixtures.json(Data(try await client.http.execute(uri: "/api/v1/tokens/supply", method: .get).body.readableBytesView))
             #expect(supply["total_burned"] as? Double == 1000)
             let verify = Fixtures.json(Data(try await client.http.execute(uri: "/api/v1/ledger/verify", method: .get).body.readableBytesView))

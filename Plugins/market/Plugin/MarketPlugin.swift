@@ -81,7 +81,7 @@ final class MarketPlugin: StelltronPlugin {
             struct Listed: Encodable { let order_id: String; let price: Double; let trades: Int }
             return try JSONCoding.encode(Listed(order_id: placed.order.id, price: quote.price, trades: placed.trades.count))
         case "market.stats":
-            let rows = try host.query("SELECT type, COUNT(*) AS n FROM market_orders WHERE status IN \(Orders.open) GROUP BY type")
+            let rows = try host.query("SELECT type, n FROM market_open_counts")
             let buys = rows.first { $0["type"]?.stringValue == "buy" }?["n"]?.int64Value ?? 0
             let sells = rows.first { $0["type"]?.stringValue == "sell" }?["n"]?.int64Value ?? 0
             let trades = try host.query("SELECT COUNT(*) AS n FROM market_trades").first?["n"]?.int64Value ?? 0

@@ -33,9 +33,7 @@ struct Pricing {
     }
 
     func quote(record mode: String = "if_changed") throws -> Answer {
-        let counts = try host.query("""
-            SELECT type, COUNT(*) AS n FROM market_orders WHERE status IN ('Created', 'PartiallyFilled') GROUP BY type
-            """)
+        let counts = try host.query("SELECT type, n FROM market_open_counts")
         func count(_ type: String) -> Int { Int(counts.first { $0["type"]?.stringValue == type }?["n"]?.int64Value ?? 0) }
         let telemetry = (try? host.call("iot.telemetry_summary", [String: String](), as: Telemetry.self)) ?? Telemetry()
         let now = host.now()

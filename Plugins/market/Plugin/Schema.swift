@@ -46,5 +46,32 @@ enum Schema {
                 price REAL NOT NULL
             );
             """),
+        // Every quote needs the number of open orders on each side; counting them scanned every
+        // open order on every order placed. Triggers keep the counts in the same transaction
+        // as the change, whoever makes it.
+        Migration("003_open_counts", """
+            CREATE TABLE market_open_counts (
+                type TEXT PRIMARY KEY CHECK (type IN ('buy', 'sell')),
+                n INTEGER NOT NULL CHECK (n >= 0)
+            );
+            INSERT INTO market_open_counts (type, n)
+                SELECT side, (SELECT COUNT(*) FROM market_orders WHERE type = side AND status IN ('Created', 'PartiallyFilled'))
+                FROM (SELECT 'buy' AS side UNION ALL SELECT 'sell');
+            CREATE TRIGGER market_open_counts_insert AFTER INSERT ON market_orders
+                WHEN NEW.status IN ('Created', 'PartiallyFilled')
+            BEGIN
+                UPDATE market_open_counts SET n = n + 1 WHERE type = NEW.type;
+            END;
+            CREATE TRIGGER market_open_counts_update AFTER UPDATE OF type, status ON market_orders
+            BEGIN
+                UPDATE market_open_counts SET n = n - 1 WHERE type = OLD.type AND OLD.status IN ('Created', 'PartiallyFilled');
+                UPDATE market_open_counts SET n = n + 1 WHERE type = NEW.type AND NEW.status IN ('Created', 'PartiallyFilled');
+            END;
+            CREATE TRIGGER market_open_counts_delete AFTER DELETE ON market_orders
+                WHEN OLD.status IN ('Created', 'PartiallyFilled')
+            BEGIN
+                UPDATE market_open_counts SET n = n - 1 WHERE type = OLD.type;
+            END;
+            """),
     ]
 }
