@@ -39,7 +39,7 @@ struct Devices {
     }
 
     func register(_ input: Registration, owner: String) throws -> DeviceJSON {
-        let deviceID = try input.device_id ?? "dev-\(try host.randomBytes(8).map { String(format: "%02x", $0) }.joined())"
+        let deviceID = try input.device_id ?? "dev-\(Hex.encode(try host.randomBytes(8)))"
         try Identifiers.validate(deviceID)
         let type = input.device_type ?? "raspi"
         guard (1...32).contains(type.utf8.count) else { throw PluginError.badRequest("device_type must be 1–32 characters") }
@@ -55,7 +55,7 @@ struct Devices {
             """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(host.now().formatted(.iso8601))])
         var key: String?
         if input.issue_key == true {
-            let issued = try host.randomBytes(32).map { String(format: "%02x", $0) }.joined()
+            let issued = Hex.encode(try host.randomBytes(32))
             try host.execute("UPDATE iot_devices SET device_key = ? WHERE device_id = ?", [.text(issued), .text(deviceID)])
             key = issued
         }

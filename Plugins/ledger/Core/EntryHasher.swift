@@ -50,7 +50,9 @@ public enum EntryHasher {
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
         var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
         crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        var hex = [CChar](repeating: 0, count: digest.count * 2 + 1)
+        _ = sodium_bin2hex(&hex, hex.count, digest, digest.count)
+        return String(cString: hex)
     }
 
     /// A JSON string literal (RFC 8259 escaping).
