@@ -139,32 +139,6 @@ public final class PluginRuntime: @unchecked Sendable {
         return response
     }
 
-    /// The request as the ABI's C struct, with the memory it points into. Built before the
-    /// request waits for storage, so the single writer does not spend its time on it.
-    final class MarshaledRequest {
-        let arena = CStringArena()
-        var raw = stl_request()
-        let request: HostRequest
-
-        init(_ request: HostRequest, route: PluginDeclaration.Route) {
-            self.request = request
-            raw.struct_size = UInt32(MemoryLayout<stl_request>.size)
-            raw.flags = (route.isProtected ? STL_ROUTE_PROTECTED : 0) | (route.writes ? STL_ROUTE_WRITE : 0)
-            raw.method = arena.str(request.method)
-            raw.path = arena.str(request.path)
-            raw.route = arena.str(route.path)
-            raw.path_params_json = arena.str(JSONText.object(request.pathParameters))
-            raw.query_json = arena.str(JSONText.object(request.query))
-            raw.headers_json = arena.str(JSONText.object(request.headers))
-            let body = arena.str(request.body)
-            raw.body = stl_bytes_view(ptr: UnsafeRawPointer(body.ptr)?.assumingMemoryBound(to: UInt8.self), len: body.len)
-            raw.client_ip = arena.str(request.clientIP)
-            raw.request_id = arena.str(request.requestID)
-            raw.user_id = arena.str(request.user?.id ?? "")
-            raw.user_role = arena.str(request.user?.role ?? "")
-        }
-    }
-
     private func invoke(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, scope: CallScope) -> HostResponse {
         let request = marshaled.request
         let context = CallContext(runtime: self, plugin: plugin, scope: scope)
