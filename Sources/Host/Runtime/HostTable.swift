@@ -3,6 +3,7 @@ import CStelltronPluginAPI
 import Foundation
 import GRDB
 import Logging
+import StelltronPluginKit
 
 /// The host side of `stl_host_api`: plain C functions that find their `CallContext` through the
 /// ctx pointer. Nothing here is global state; the table itself is immutable.
@@ -78,7 +79,7 @@ enum HostTable {
             return STL_ERR_BAD_REQUEST
         }
         let data = payload.data
-        guard JSONText.isObject(data) else {
+        guard JSONValue.isObject(data) else {
             err?.pointee = hostBytes(Data("event payload must be a JSON object".utf8))
             return STL_ERR_BAD_REQUEST
         }

@@ -60,7 +60,7 @@ enum SQLBridge {
     static func checkAllowed(_ sql: String) throws {
         var keyword = ""
         var bytes = sql.utf8[...]
-        while let byte = bytes.first {
+        scan: while let byte = bytes.first {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C:
                 bytes = bytes.dropFirst()
@@ -71,7 +71,7 @@ enum SQLBridge {
                 bytes = bytes[bytes.index(end, offsetBy: 2)...]
             default:
                 keyword = String(decoding: bytes.prefix { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }.prefix(10), as: UTF8.self).uppercased()
-                bytes = bytes[bytes.endIndex...]
+                break scan
             }
         }
         if hostOnlyStatements.contains(keyword) {

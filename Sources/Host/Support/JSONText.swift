@@ -16,13 +16,8 @@ enum JSONText {
         return out + "}"
     }
 
-    /// The API's error body.
+    /// The API's error body, as plugins write it.
     static func error(_ message: String) -> Data {
-        Data("{\"error\":\(JSONWriter.quoted(message))}".utf8)
-    }
-
-    /// True when `data` parses as a JSON object.
-    static func isObject(_ data: Data) -> Bool {
-        JSONValue.isObject(data)
+        JSONCoding.errorBody(message)
     }
 }

@@ -42,18 +42,6 @@ public enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    /// A scalar from Foundation's JSON parser (a storage row's column value).
-    init(scalar value: Any) {
-        switch value {
-        case let string as String: self = .string(string)
-        case let number as NSNumber:
-            // The parser makes integers integer-typed numbers, so exact money stays exact.
-            let type = String(cString: number.objCType)
-            self = type == "d" || type == "f" ? .double(number.doubleValue) : .int(number.int64Value)
-        default: self = .null
-        }
-    }
-
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil

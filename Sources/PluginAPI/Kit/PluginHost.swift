@@ -12,35 +12,24 @@ public enum SQLParameter: Encodable, Sendable, ExpressibleByStringLiteral, Expre
     public init(integerLiteral value: Int64) { self = .int(value) }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
+        try json().encode(to: encoder)
+    }
+
+    /// The parameter as the JSON the ABI carries; numbers must be finite.
+    func json() throws -> JSONValue {
         switch self {
-        case .null: try container.encodeNil()
-        case .int(let value): try container.encode(value)
+        case .null: return .null
+        case .int(let value): return .int(value)
         case .double(let value):
             guard value.isFinite else { throw PluginError.badRequest("numbers must be finite") }
-            try container.encode(value)
-        case .text(let value): try container.encode(value)
+            return .double(value)
+        case .text(let value): return .string(value)
         }
     }
-}
 
-extension SQLParameter {
     /// `[1, 2.5, "x", null]`, written directly: statements are the commonest ABI crossing.
     static func jsonData(_ parameters: [SQLParameter]) throws -> Data {
-        var out = "["
-        for (index, parameter) in parameters.enumerated() {
-            if index > 0 { out += "," }
-            switch parameter {
-            case .null: out += "null"
-            case .int(let value): out += String(value)
-            case .double(let value):
-                guard value.isFinite else { throw PluginError.badRequest("numbers must be finite") }
-                JSONWriter.appendDouble(value, to: &out)
-            case .text(let value): JSONWriter.appendString(value, to: &out)
-            }
-        }
-        out += "]"
-        return Data(out.utf8)
+        try JSONValue.array(parameters.map { try $0.json() }).jsonData
     }
 }
 
