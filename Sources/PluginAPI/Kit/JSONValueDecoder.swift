@@ -97,23 +97,10 @@ extension JSONValueDecoder: SingleValueDecodingContainer {
         return false
     }
 
-    func decode(_ type: Bool.Type) throws -> Bool {
-        guard case .bool(let bool) = value else { throw mismatch(type, value) }
-        return bool
-    }
-
-    func decode(_ type: String.Type) throws -> String {
-        guard case .string(let string) = value else { throw mismatch(type, value) }
-        return string
-    }
-
-    func decode(_ type: Double.Type) throws -> Double {
-        switch value {
-        case .double(let double): return double
-        case .int(let int): return Double(int)
-        default: throw mismatch(type, value)
-        }
-    }
+    // The scalar rules live in `scalar(_:_:at:)`, which answers for these types.
+    func decode(_ type: Bool.Type) throws -> Bool { try Self.scalar(type, value, at: codingPath)! }
+    func decode(_ type: String.Type) throws -> String { try Self.scalar(type, value, at: codingPath)! }
+    func decode(_ type: Double.Type) throws -> Double { try Self.scalar(type, value, at: codingPath)! }
 
     func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
 
