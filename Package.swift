@@ -94,12 +94,13 @@ let package = Package(
         .target(name: "LedgerClient", dependencies: [pluginKit], path: "Plugins/ledger/Client", swiftSettings: swift5),
         .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift5),
         plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore", "LedgerClient"]),
-        .target(name: "IoTCore", dependencies: ["CSodium"], path: "Plugins/iot/Core", swiftSettings: swift5),
+        .target(name: "IoTCore", dependencies: ["CSodium", pluginKit], path: "Plugins/iot/Core", swiftSettings: swift5),
         plugin("IoT", folder: "Plugins/iot/Plugin", dependencies: ["IoTCore", "LedgerClient"]),
         .target(name: "DefiCore", path: "Plugins/defi/Core", swiftSettings: swift5),
         plugin("Defi", folder: "Plugins/defi/Plugin", dependencies: ["DefiCore", "LedgerClient"]),
         .target(name: "DepinCore", path: "Plugins/depin/Core", swiftSettings: swift5),
-        plugin("Depin", folder: "Plugins/depin/Plugin", dependencies: ["DepinCore", "LedgerClient"]),
+        // Depin links IoTCore for the device signature scheme it forwards to `iot.authenticate`.
+        plugin("Depin", folder: "Plugins/depin/Plugin", dependencies: ["DepinCore", "IoTCore", "LedgerClient"]),
         plugin("ProbeFixture", folder: "Tests/Fixtures/ProbePlugin"),
         .testTarget(
             name: "StelltronTests",

@@ -9,7 +9,7 @@ struct Stelltron: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stelltron",
         abstract: "The Stelltron energy-market host: serves HTTP and runs domain plugins.",
-        subcommands: [Serve.self, Plugins.self, OpenAPI.self],
+        subcommands: [Serve.self, Plugins.self, OpenAPI.self, Call.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -116,6 +116,42 @@ struct OpenAPI: AsyncParsableCommand {
         defer { runtime.shutdown() }
         FileHandle.standardOutput.write(OpenAPIDocument.build(runtime: runtime))
         print()
+    }
+}
+
+/// The operator's console: a plugin service called with the host's authority, in one committed
+/// transaction on the configured database (the server may be running: SQLite serialises writers).
+/// This is how a micro-grid operator with shell access commissions a device.
+struct Call: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Call a plugin service on the configured database, e.g. iot.commission.",
+        discussion: #"stelltron call iot.commission '{"device_id":"rpi-4b-prod-01","public_key":"<64 hex>","rated_kw":5}'"#)
+
+    @Argument(help: "The service, e.g. iot.commission.")
+    var service: String
+
+    @Argument(help: "Its JSON request.")
+    var request = "{}"
+
+    @Option(help: "Path of plugins.conf.")
+    var config = "plugins.conf"
+
+    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
+    var database: String?
+
+    func run() async throws {
+        var configuration = try loadConfiguration(config)
+        if let value = database ?? ProcessInfo.processInfo.environment["STELLTRON_DATABASE"] { configuration.databasePath = value }
+        var logger = Logger(label: "stelltron")
+        logger.logLevel = .warning
+        let runtime = try loadRuntime(configuration, logger: logger)
+        defer { runtime.shutdown() }
+        let (status, body) = try await runtime.callService(service, json: Data(request.utf8))
+        FileHandle.standardOutput.write(body)
+        print()
+        if status != 0 {
+            fail("\(service) answered status \(status): \(String(decoding: body, as: UTF8.self))")
+        }
     }
 }
 

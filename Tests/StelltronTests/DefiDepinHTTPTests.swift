@@ -49,6 +49,7 @@ struct DefiDepinHTTPTests {
         let clock = TestClock()
         let configuration = Fixtures.configuration([
             .init(id: "ledger", library: BuildProducts.library("StelltronLedger")),
+            .init(id: "iot", library: BuildProducts.library("StelltronIoT")),
             .init(id: "defi", library: BuildProducts.library("StelltronDefi")),
             .init(id: "depin", library: BuildProducts.library("StelltronDepin")),
         ])
@@ -156,26 +157,34 @@ struct DefiDepinHTTPTests {
         try await with { client in
             let operator_ = TestWallet(), other = TestWallet()
             let token = try await client.signIn(operator_)
+            let node = TestDevice("rpi-4b-prod-01")
+            let commission = #"{"device_id":"rpi-4b-prod-01","public_key":"\#(node.publicKey)","rated_kw":5,"owner_id":"\#(operator_.address)"}"#
+            #expect(try await client.runtime.callService("iot.commission", json: Data(commission.utf8)).status == 0)
             let body = #"{"device_id":"rpi-4b-prod-01","operator_wallet":"\#(operator_.address)","hardware_type":"rpi4b","firmware_version":"1.2.0"}"#
             #expect(try await client.post("/api/v1/depin/register", body).0 == .unauthorized)
             #expect(try await client.post("/api/v1/depin/register", #"{"device_id":"x","operator_wallet":"\#(other.address)"}"#, token: token).0 == .forbidden)
-            let (created, node) = try await client.post("/api/v1/depin/register", body, token: token)
+            let (created, fresh) = try await client.post("/api/v1/depin/register", body, token: token)
             #expect(created == .created)
-            #expect(node["reliability"] as? Double == 100)
-            #expect(try await client.balance(operator_.address) == 100)
+            #expect(fresh["reliability"] as? Double == 100)
+            #expect(try await client.balance(operator_.address) == 0) // the bonus vests after a day of uptime
             #expect(try await client.post("/api/v1/depin/register", body, token: token).0 == .conflict)
 
+            func beat(_ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                let headers = node.headers("/api/v1/depin/heartbeat", body, at: client.clock.now)
+                let response = try await client.http.execute(uri: "/api/v1/depin/heartbeat", method: .post, headers: headers, body: ByteBuffer(string: body))
+                return (response.status, Fixtures.json(Data(response.body.readableBytesView)))
+            }
             #expect(try await client.post("/api/v1/depin/heartbeat", #"{"device_id":"nope","kwh_routed":1}"#).0 == .notFound)
-            #expect(try await client.post("/api/v1/depin/heartbeat", #"{"device_id":"rpi-4b-prod-01","kwh_routed":-1}"#).0 == .badRequest)
+            #expect(try await beat(#"{"device_id":"rpi-4b-prod-01","kwh_routed":-1}"#).0 == .badRequest)
             client.clock.advance(300)
-            let (_, beat) = try await client.post("/api/v1/depin/heartbeat", #"{"device_id":"rpi-4b-prod-01","kwh_routed":0.5}"#)
-            #expect(beat["credited_seconds"] as? Double == 300)
-            #expect(beat["reliability"] as? Double == 100)
-            let expected = 100 + (10.0 * 300 / 86_400 * 1e6).rounded(.down) / 1e6 + 0.5
+            let (_, first) = try await beat(#"{"device_id":"rpi-4b-prod-01","kwh_routed":0.4}"#)
+            #expect(first["credited_seconds"] as? Double == 300)
+            #expect(first["reliability"] as? Double == 100)
+            let expected = (10.0 * 300 / 86_400 * 1e6).rounded(.down) / 1e6 + 0.4
             #expect(abs(try await client.balance(operator_.address) - expected) < 1e-9)
             // An hour of silence earns nothing and lowers reliability.
             client.clock.advance(3600)
-            let (_, silent) = try await client.post("/api/v1/depin/heartbeat", #"{"device_id":"rpi-4b-prod-01"}"#)
+            let (_, silent) = try await beat(#"{"device_id":"rpi-4b-prod-01"}"#)
             #expect(silent["credited_seconds"] as? Double == 0 && silent["reward"] as? Double == 0)
             #expect(abs((silent["reliability"] as? Double ?? 0) - 7.69) < 0.01)
             let stats = Fixtures.json(try await client.get("/api/v1/depin/stats").1)

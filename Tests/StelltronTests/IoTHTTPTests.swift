@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import IoTCore
 import StelltronHost
+import StelltronPluginKit
 import StelltronTesting
 import Testing
 
@@ -11,37 +12,8 @@ import Testing
 /// carrying each event type.
 @Suite("iot over HTTP")
 struct IoTHTTPTests {
-    struct Client: Sendable {
-        let http: any TestClientProtocol
-        let runtime: PluginRuntime
-
-        func post(_ uri: String, _ body: String, token: String? = nil) async throws -> (HTTPResponse.Status, [String: Any], Data) {
-            let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
-            let response = try await http.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
-            let data = Data(response.body.readableBytesView)
-            return (response.status, Fixtures.json(data), data)
-        }
-
-        func get(_ uri: String, token: String? = nil) async throws -> (HTTPResponse.Status, Data) {
-            let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
-            let response = try await http.execute(uri: uri, method: .get, headers: headers)
-            return (response.status, Data(response.body.readableBytesView))
-        }
-
-        func signIn(_ wallet: TestWallet) async throws -> String {
-            _ = try await post("/api/v1/auth/signup", wallet.proof())
-            return try #require(try await post("/api/v1/auth/login", wallet.proof()).1["access_token"] as? String)
-        }
-    }
-
-    private func withIoT(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
-        let configuration = Fixtures.configuration([
-            .init(id: "ledger", library: BuildProducts.library("StelltronLedger")),
-            .init(id: "market", library: BuildProducts.library("StelltronMarket")),
-            .init(id: "iot", library: BuildProducts.library("StelltronIoT")),
-        ])
-        let runtime = try Fixtures.runtime(configuration)
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { http in try await body(Client(http: http, runtime: runtime)) }
+    private func withIoT(config: String = "{}", _ body: @escaping @Sendable (LiveHost) async throws -> Void) async throws {
+        try await LiveHost.with(["ledger", "market", "iot"], config: ["iot": config], body)
     }
 
     static let nodeData = """
@@ -52,10 +24,12 @@ struct IoTHTTPTests {
         """
 
     @Test func thePiToTokensFlowAndEveryEventOnTheStream() async throws {
-        try await withIoT { client in
+        let operatorWallet = TestWallet()
+        try await withIoT(config: #"{"operators":["\#(operatorWallet.address)"]}"#) { client in
             let stream = try await SSEClient(port: try #require(client.http.port))
             let owner = TestWallet()
             let token = try await client.signIn(owner)
+            let pi = TestDevice("rpi-4b-prod-01")
 
             let (hb, heartbeat, _) = try await client.post("/iot/ping", #"{"device_id":"rpi-4b-prod-01","status":"heartbeat"}"#)
             #expect(hb == .ok)
@@ -65,16 +39,28 @@ struct IoTHTTPTests {
             #expect(nodeData["type"] as? String == "node_data")
             #expect((nodeData["commands"] as? [Any])?.isEmpty == true)
 
-            // Before anyone claims the Pi, its energy cannot mint.
+            // Before an operator commissions the Pi, nobody can claim it and its energy cannot mint.
             let (unowned, refusal, _) = try await client.post("/iot/energy/report", #"{"device_id":"rpi-4b-prod-01","kwh_transferred":0.5}"#)
-            #expect(unowned == .conflict)
-            #expect((refusal["error"] as? String)?.contains("has no owner") == true)
+            #expect(unowned == .forbidden)
+            #expect((refusal["error"] as? String)?.contains("not commissioned") == true)
+            #expect(try await client.post("/api/v1/iot/device/register", #"{"device_id":"rpi-4b-prod-01"}"#, token: token).0 == .forbidden)
 
-            let (claimed, device, _) = try await client.post("/api/v1/iot/device/register",
-                                                            #"{"device_type":"raspi","location":"Bangalore, India","device_id":"rpi-4b-prod-01"}"#, token: token)
+            // The operator commissions it over HTTP (a wallet listed in the config; others: 403).
+            let commission = #"{"device_id":"rpi-4b-prod-01","public_key":"\#(pi.publicKey)","rated_kw":5}"#
+            #expect(try await client.post("/api/v1/iot/device/commission", commission, token: token).0 == .forbidden)
+            let operatorToken = try await client.signIn(operatorWallet)
+            let (commissioned, record, _) = try await client.post("/api/v1/iot/device/commission", commission, token: operatorToken)
+            #expect(commissioned == .ok)
+            #expect(record["commissioned"] as? Bool == true && record["rated_kw"] as? Double == 5)
+            // The owner claims it with the Pi's signature of the claim; another user's is refused.
+            let stranger = try await client.signIn(TestWallet())
+            let forged = #"{"device_id":"rpi-4b-prod-01","claim_signature":"\#(pi.claim(by: owner.address))"}"#
+            #expect(try await client.post("/api/v1/iot/device/register", forged, token: stranger).0 == .unauthorized)
+            let (claimed, device, _) = try await client.post("/api/v1/iot/device/register", """
+                {"device_type":"raspi","location":"Bangalore, India","device_id":"rpi-4b-prod-01","claim_signature":"\(pi.claim(by: owner.address))"}
+                """, token: token)
             #expect(claimed == .created)
             #expect(device["owner_id"] as? String == owner.address)
-            let stranger = try await client.signIn(TestWallet())
             #expect(try await client.post("/api/v1/iot/device/register", #"{"device_id":"rpi-4b-prod-01"}"#, token: stranger).0 == .conflict)
             let mine = try JSONSerialization.jsonObject(with: try await client.get("/api/v1/iot/devices", token: token).1) as? [[String: Any]]
             #expect(mine?.map { $0["device_id"] as? String } == ["rpi-4b-prod-01"])
@@ -96,7 +82,10 @@ struct IoTHTTPTests {
             #expect(nodes?.map { $0["action"] as? String } == ["discharge", "charge"])
 
             let report = #"{"device_id":"rpi-4b-prod-01","sender_uid":"NODE_A","receiver_uid":"NODE_B","kwh_transferred":0.5,"duration_seconds":1800,"avg_voltage":3.92,"avg_current":0.27,"report_id":"r-1"}"#
-            let (minted, answer, raw) = try await client.post("/iot/energy/report", report)
+            // Unsigned, the report mints nothing; signed after the 30 minutes it covers, it mints.
+            #expect(try await client.post("/iot/energy/report", report).0 == .unauthorized)
+            client.clock.advance(1800)
+            let (minted, answer, raw) = try await client.signed(pi, "/iot/energy/report", report)
             #expect(minted == .ok)
             #expect(answer["status"] as? String == "minted")
             #expect(answer["tokens_minted"] as? Double == 526.67)
@@ -106,22 +95,23 @@ struct IoTHTTPTests {
             #expect((answer["tx_hash"] as? String)?.count == 64)
             #expect((answer["sell_order_id"] as? String)?.isEmpty == false)
             #expect((answer["message"] as? String)?.hasPrefix("526.67 LT tokens minted for 0.5000 kWh → auto-listed at") == true)
-            // The same report again changes nothing and answers the same.
-            let (_, _, again) = try await client.post("/iot/energy/report", report)
+            // The same report again (a Pi retrying, newly signed) changes nothing and answers the same.
+            let (_, _, again) = try await client.signed(pi, "/iot/energy/report", report)
             #expect(again == raw)
+            let renewed = try await client.signIn(owner) // the first token expired with the moved clock
 
             let supply = Fixtures.json(try await client.get("/api/v1/tokens/supply").1)
             #expect(supply["total_minted"] as? Double == 526.67)
             let mints = Fixtures.json(try await client.get("/api/v1/ledger/mints").1)
             #expect((mints["mints"] as? [[String: Any]])?.first?["source_device"] as? String == "rpi-4b-prod-01")
             #expect(mints["total_mints"] as? Int == 1)
-            let orders = try JSONSerialization.jsonObject(with: try await client.get("/api/v1/market/orders", token: token).1) as? [[String: Any]]
+            let orders = try JSONSerialization.jsonObject(with: try await client.get("/api/v1/market/orders", token: renewed).1) as? [[String: Any]]
             #expect(orders?.first?["id"] as? String == answer["sell_order_id"] as? String)
             #expect(orders?.first?["kwh_amount"] as? Double == 0.5)
             // 526.67 minted, 500 reserved for the listing.
             let balance = Fixtures.json(try await client.get("/api/v1/ledger/balance/\(owner.address)").1)
             #expect(abs((balance["balance"] as? Double ?? 0) - 26.67) < 1e-9)
-            #expect(try await client.get("/api/v1/auth/me", token: token).1.contains(Data("Donor".utf8)))
+            #expect(try await client.get("/api/v1/auth/me", token: renewed).1.contains(Data("Donor".utf8)))
 
             let (stopped, _, _) = try await client.post("/iot/transfer/stop", #"{"device_id":"rpi-4b-prod-01"}"#)
             #expect(stopped == .ok)
@@ -176,29 +166,31 @@ struct IoTHTTPTests {
         }
     }
 
-    @Test func devicesWithAKeyMustSignTheirPosts() async throws {
-        try await withIoT { client in
+    @Test func anIssuedKeyPairSignsReportsAndTheHostKeepsOnlyItsPublicHalf() async throws {
+        try await withIoT(config: #"{"trust":"open"}"#) { client in
             let token = try await client.signIn(TestWallet())
             let (_, device, _) = try await client.post("/api/v1/iot/device/register", #"{"device_id":"rpi-keyed","issue_key":true}"#, token: token)
-            let key = try #require(device["device_key"] as? String)
-            #expect(key.count == 64)
+            let seed = try #require(device["device_key"] as? String)
+            #expect(seed.count == 64)
             #expect(device["signed_posts"] as? Bool == true)
-            let body = #"{"device_id":"rpi-keyed","status":"heartbeat"}"#
-            func post(timestamp: Int64?, signature: String?) async throws -> HTTPResponse.Status {
-                var headers: HTTPFields = [:]
-                if let timestamp { headers[HTTPField.Name("X-Device-Timestamp")!] = String(timestamp) }
-                if let signature { headers[HTTPField.Name("X-Device-Signature")!] = signature }
-                return try await client.http.execute(uri: "/iot/ping", method: .post, headers: headers, body: ByteBuffer(string: body)).status
-            }
-            let now = Int64(Date().timeIntervalSince1970)
-            #expect(try await post(timestamp: nil, signature: nil) == .unauthorized)
-            #expect(try await post(timestamp: now, signature: DeviceSignature.sign(key: key, timestamp: now, body: Data(body.utf8))) == .ok)
-            #expect(try await post(timestamp: now, signature: DeviceSignature.sign(key: "other", timestamp: now, body: Data(body.utf8))) == .unauthorized)
-            #expect(try await post(timestamp: now - 301, signature: DeviceSignature.sign(key: key, timestamp: now - 301, body: Data(body.utf8))) == .unauthorized)
-            #expect(try await post(timestamp: now + 1, signature: DeviceSignature.sign(key: key, timestamp: now, body: Data(body.utf8))) == .unauthorized)
-            // Keys are never shown again, and devices without one keep working.
-            let listed = try JSONSerialization.jsonObject(with: try await client.get("/api/v1/iot/devices", token: token).1) as? [[String: Any]]
-            #expect(listed?.first?["device_key"] == nil)
+            let seedBytes: [UInt8] = try #require(Hex.decode(seed))
+            let pi = TestDevice("rpi-keyed", keys: DeviceKeyPair(seed: seedBytes))
+            #expect(device["public_key"] as? String == pi.publicKey)
+            client.clock.advance(600)
+            let report = #"{"device_id":"rpi-keyed","kwh_transferred":0.2}"#
+            // Even in open trust, a device with a key must sign what mints.
+            #expect(try await client.post("/iot/energy/report", report).0 == .unauthorized)
+            let other = TestDevice("rpi-keyed")
+            #expect(try await client.signed(other, "/iot/energy/report", report).0 == .unauthorized)
+            var stale = pi.headers("/iot/energy/report", report, at: client.clock.now.addingTimeInterval(-301))
+            #expect(try await client.post("/iot/energy/report", report, headers: stale).0 == .unauthorized)
+            stale = pi.headers("/iot/energy/report", report, at: client.clock.now, nonce: "short")
+            #expect(try await client.post("/iot/energy/report", report, headers: stale).0 == .unauthorized)
+            #expect(try await client.signed(pi, "/iot/energy/report", report).0 == .ok)
+            // Keys are never shown again; telemetry stays unsigned for every device.
+            let listed = try await client.list("/api/v1/iot/devices", token: token)
+            #expect(listed.first?["device_key"] == nil)
+            #expect(try await client.post("/iot/ping", #"{"device_id":"rpi-keyed","status":"heartbeat"}"#).0 == .ok)
             #expect(try await client.post("/iot/ping", #"{"device_id":"rpi-open","status":"heartbeat"}"#).0 == .ok)
         }
     }

@@ -1,19 +1,24 @@
 import DepinCore
 import Foundation
+import IoTCore
 import LedgerClient
 import StelltronPluginKit
 
 /// The DePIN plugin: the hardware node registry with uptime-based rewards, and the network node
-/// operators' registry. Rewards are minted to the operator through the ledger.
+/// operators' registry. Rewards are minted to the operator through the ledger. Which devices may
+/// earn is the iot plugin's word (behaviour §13): a node is a device the caller owns there and the
+/// trust policy lets mint, and its heartbeats are accepted through `iot.authenticate` (signed,
+/// single-use). kWh routed is bounded by the device's rating × the time since its last heartbeat;
+/// the onboarding bonus is paid once per device, after a day of credited uptime.
 final class DepinPlugin: StelltronPlugin {
     static let manifest = PluginManifest(
         id: "depin",
         version: "1.0.0",
         description: "node registry and uptime rewards",
         routes: [
-            Route(.post, "/api/v1/depin/register", access: .protected, mode: .write, summary: "Register a hardware node (100 LT bonus)",
+            Route(.post, "/api/v1/depin/register", access: .protected, mode: .write, summary: "Register a hardware node (100 LT bonus after a day of uptime)",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"hardware_type":{"type":"string","maxLength":64},"firmware_version":{"type":"string","maxLength":64}},"required":["device_id"]}"#),
-            Route(.post, "/api/v1/depin/heartbeat", access: .public, mode: .write, summary: "Uptime and kWh routed; mints rewards",
+            Route(.post, "/api/v1/depin/heartbeat", access: .public, mode: .write, summary: "Uptime and kWh routed, signed by the device; mints rewards",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_routed":{"type":"number","minimum":0,"maximum":1000}},"required":["device_id"]}"#),
             Route(.get, "/api/v1/depin/nodes", access: .public, mode: .read, summary: "All DePIN nodes"),
             Route(.get, "/api/v1/depin/stats", access: .public, mode: .read, summary: "Network-wide statistics and health"),
@@ -43,10 +48,19 @@ final class DepinPlugin: StelltronPlugin {
                     registered_at TEXT NOT NULL
                 );
                 """),
+            // The bonus vests after credited uptime instead of at registration; nodes registered
+            // before were paid at once.
+            Migration("002_vested_bonus", """
+                ALTER TABLE depin_nodes ADD COLUMN bonus_paid_ms INTEGER;
+                UPDATE depin_nodes SET bonus_paid_ms = registered_ms;
+                """),
         ]
     )
 
     static let registrationBonusMicro: Int64 = 100_000_000
+    /// Credited uptime before the onboarding bonus is paid: a node earns it by serving, so an id
+    /// that is registered and never runs earns nothing.
+    static let bonusVestingSeconds: Double = 86_400
 
     init(config: JSONValue, host: PluginHost) throws {}
 
@@ -90,18 +104,37 @@ final class DepinPlugin: StelltronPlugin {
         if try !host.query("SELECT device_id FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).isEmpty {
             throw PluginError.conflict("device \(input.device_id) is already registered")
         }
+        try requireEarningDevice(input.device_id, ownedBy: caller.id, host: host)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try host.execute("""
             INSERT INTO depin_nodes (device_id, operator_id, hardware_type, firmware_version, registered_ms, last_seen_ms, rewards_micro)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, [.text(input.device_id), .text(caller.id), .text(hardware), .text(firmware), .int(now), .int(now), .int(Self.registrationBonusMicro)])
-        try mint(to: caller.id, Self.registrationBonusMicro, reason: "depin_registration_bonus", reference: input.device_id, host: host)
+            VALUES (?, ?, ?, ?, ?, ?, 0)
+            """, [.text(input.device_id), .text(caller.id), .text(hardware), .text(firmware), .int(now), .int(now)])
         guard let row = try host.query("SELECT * FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).first else {
             throw PluginError.internalError("node vanished after registration")
         }
-        let node = nodeJSON(row, host: host)
+        var node = nodeJSON(row, host: host)
+        node["bonus_pending"] = .double(Double(Self.registrationBonusMicro) / 1e6)
+        node["bonus_vests_after_uptime_hours"] = .double(Self.bonusVestingSeconds / 3600)
         try host.emit("depin_register", node)
         return try .json(node, status: 201)
+    }
+
+    /// A node is a device the caller owns in the iot plugin, which the trust policy lets earn.
+    private func requireEarningDevice(_ deviceID: String, ownedBy caller: String, host: PluginHost) throws {
+        struct Device: Decodable { let owner_id: String?; let may_mint: Bool; let refusal: String? }
+        let device: Device
+        do {
+            device = try host.call("iot.device", ["device_id": deviceID], as: Device.self)
+        } catch let error as PluginError where error.kind == .unknownService {
+            throw PluginError.forbidden("no device registry (the iot plugin) is loaded: nodes cannot be registered")
+        } catch let error as PluginError where error.kind == .notFound {
+            throw PluginError.notFound("device \(deviceID) is unknown: claim it with /api/v1/iot/device/register first")
+        }
+        guard device.owner_id == caller else {
+            throw PluginError.forbidden("device \(deviceID) is not yours: only its owner in /api/v1/iot/devices can register it")
+        }
+        guard device.may_mint else { throw PluginError.forbidden(device.refusal ?? "device \(deviceID) may not earn") }
     }
 
     private func heartbeat(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
@@ -113,21 +146,54 @@ final class DepinPlugin: StelltronPlugin {
         guard let row = try host.query("SELECT * FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).first else {
             throw PluginError.notFound("device \(input.device_id) is not registered")
         }
+        let device = try authenticate(request, deviceID: input.device_id, host: host)
+        let operatorID = row["operator_id"]?.stringValue ?? ""
+        guard device.owner_id == operatorID else {
+            throw PluginError.forbidden("device \(input.device_id) no longer belongs to its DePIN operator")
+        }
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         let lastSeen = row["last_seen_ms"]?.int64Value ?? now, registered = row["registered_ms"]?.int64Value ?? now
-        let credited = Uptime.creditedSeconds(sinceLastSeen: Double(now - lastSeen) / 1000)
+        let gap = Double(max(now - lastSeen, 0)) / 1000
+        let maxKWh = device.rated_kw * gap / 3600
+        guard kwh <= maxKWh * (1 + 1e-9) else {
+            throw PluginError.badRequest(String(format: "%.4f kWh routed in %.0f s exceeds the %.3g kW rating of device %@ (at most %.4f kWh)",
+                                                kwh, gap, device.rated_kw, input.device_id, maxKWh))
+        }
+        let credited = Uptime.creditedSeconds(sinceLastSeen: gap)
         let uptime = (row["uptime_seconds"]?.doubleValue ?? 0) + credited
         let reliability = Uptime.reliability(uptime: uptime, sinceRegistration: Double(now - registered) / 1000)
         let reward = Uptime.rewardMicro(creditedSeconds: credited, kwhRouted: kwh)
+        let vests = row["bonus_paid_ms"]?.int64Value == nil && uptime >= Self.bonusVestingSeconds
+        let bonus = vests ? Self.registrationBonusMicro : 0
         try host.execute("""
             UPDATE depin_nodes SET last_seen_ms = ?, uptime_seconds = ?, reliability = ?, kwh_routed = kwh_routed + ?,
-                rewards_micro = rewards_micro + ? WHERE device_id = ?
-            """, [.int(now), .double(uptime), .double(reliability), .double(kwh), .int(reward), .text(input.device_id)])
-        let operatorID = row["operator_id"]?.stringValue ?? ""
+                rewards_micro = rewards_micro + ?, bonus_paid_ms = CASE WHEN ? THEN ? ELSE bonus_paid_ms END WHERE device_id = ?
+            """, [.int(now), .double(uptime), .double(reliability), .double(kwh), .int(reward + bonus), .int(vests ? 1 : 0), .int(now),
+                  .text(input.device_id)])
         if reward > 0 { try mint(to: operatorID, reward, reason: "depin_uptime_reward", reference: input.device_id, host: host) }
+        if vests { try mint(to: operatorID, bonus, reason: "depin_registration_bonus", reference: input.device_id, host: host) }
         return try .json(["device_id": .string(input.device_id), "credited_seconds": .double(credited), "uptime_seconds": .double(uptime),
                           "reliability": .double((reliability * 100).rounded() / 100), "reward": .double(Double(reward) / 1e6),
-                          "total_rewards": .double(Double((row["rewards_micro"]?.int64Value ?? 0) + reward) / 1e6)] as [String: JSONValue])
+                          "bonus_paid": .double(Double(bonus) / 1e6),
+                          "total_rewards": .double(Double((row["rewards_micro"]?.int64Value ?? 0) + reward + bonus) / 1e6)] as [String: JSONValue])
+    }
+
+    /// The device's word that this heartbeat is its own, fresh and earning (through the iot plugin).
+    private func authenticate(_ request: PluginRequest, deviceID: String, host: PluginHost) throws -> (owner_id: String?, rated_kw: Double) {
+        struct Post: Encodable {
+            let device_id: String; let method: String; let path: String
+            let timestamp: String?; let nonce: String?; let signature: String?; let body_sha256: String
+        }
+        struct Accepted: Decodable { let owner_id: String?; let rated_kw: Double }
+        let post = Post(device_id: deviceID, method: request.method, path: request.path, timestamp: request.headers["x-device-timestamp"],
+                        nonce: request.headers["x-device-nonce"], signature: request.headers["x-device-signature"],
+                        body_sha256: DeviceSignature.sha256Hex(request.body))
+        do {
+            let accepted = try host.call("iot.authenticate", post, as: Accepted.self)
+            return (accepted.owner_id, accepted.rated_kw)
+        } catch let error as PluginError where error.kind == .unknownService {
+            throw PluginError.forbidden("no device registry (the iot plugin) is loaded: heartbeats cannot earn")
+        }
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {

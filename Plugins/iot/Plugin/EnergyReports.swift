@@ -4,10 +4,13 @@ import LedgerClient
 import StelltronPluginKit
 
 /// `/iot/energy/report`: a delivered transfer mints LT to the device's owner (× quality), lists
-/// the energy for sale at the pricing slot's quote, and records its carbon credit — all in the
-/// request's transaction. A repeated `report_id` answers the first result again, minting nothing.
+/// what it minted for sale at the pricing slot's quote, and records its carbon credit — all in the
+/// request's transaction. Only a device the trust policy accepts mints, and never more than its
+/// rated power allows in the time the report covers. A repeated `report_id` answers the first
+/// result again, minting nothing.
 struct EnergyReports {
     let host: PluginHost
+    let policy: TrustPolicy
 
     struct Report: Decodable {
         var device_id: String
@@ -32,8 +35,8 @@ struct EnergyReports {
         let message: String
     }
 
-    func report(_ body: Data) throws -> PluginResponse {
-        let report = try JSONCoding.decodeBody(Report.self, from: body)
+    func report(_ request: PluginRequest) throws -> PluginResponse {
+        let report = try JSONCoding.decodeBody(Report.self, from: request.body)
         try Identifiers.validate(report.device_id)
         guard report.kwh_transferred.isFinite, (0.001...10.0).contains(report.kwh_transferred) else {
             throw PluginError.badRequest("kwh_transferred must be within 0.001–10.0")
@@ -41,16 +44,25 @@ struct EnergyReports {
         if let voltage = report.avg_voltage, !(voltage.isFinite && voltage >= 0 && voltage < 100) {
             throw PluginError.badRequest("avg_voltage must be a number from 0 to 100")
         }
-        if let reportID = report.report_id {
-            try Identifiers.validate(reportID, field: "report_id")
-            if let stored = try host.query("SELECT response FROM iot_reports WHERE device_id = ? AND report_id = ?",
-                                           [.text(report.device_id), .text(reportID)]).first?["response"]?.stringValue {
-                return PluginResponse(status: 200, body: Data(stored.utf8))
-            }
+        if let duration = report.duration_seconds, !(duration.isFinite && duration > 0 && duration <= EnergyWindow.maxDurationSeconds) {
+            throw PluginError.badRequest("duration_seconds must be greater than 0 and at most \(Int(EnergyWindow.maxDurationSeconds))")
         }
-        guard let owner = try Devices(host: host).owner(of: report.device_id) else {
+        if let reportID = report.report_id { try Identifiers.validate(reportID, field: "report_id") }
+        // Who speaks first: an unknown device has no owner (409, as before), a known one must
+        // pass the trust policy (signature, commissioning) before anything else is looked at.
+        guard try Devices(host: host, policy: policy).identity(report.device_id) != nil else {
             throw PluginError.conflict("device \(report.device_id) has no owner: register it with /api/v1/iot/device/register first")
         }
+        let device = try DeviceAuthentication(host: host, policy: policy).authenticate(DeviceAuthentication.post(request, deviceID: report.device_id))
+        if let reportID = report.report_id,
+           let stored = try host.query("SELECT response FROM iot_reports WHERE device_id = ? AND report_id = ?",
+                                       [.text(report.device_id), .text(reportID)]).first?["response"]?.stringValue {
+            return PluginResponse(status: 200, body: Data(stored.utf8))
+        }
+        guard let owner = device.owner_id else {
+            throw PluginError.conflict("device \(report.device_id) has no owner: register it with /api/v1/iot/device/register first")
+        }
+        try creditInterval(report, device: device)
         let quality = EnergyMath.qualityFactor(averageVoltage: report.avg_voltage)
         let tokens = EnergyMath.tokensMinted(kwh: report.kwh_transferred, quality: quality)
         let ledger = LedgerClient(host: host)
@@ -79,21 +91,40 @@ struct EnergyReports {
         return PluginResponse(status: 200, body: body)
     }
 
-    /// Lists the delivered energy through the market. A sell reserves 1000 LT per kWh; with a
-    /// quality under 1 the mint covers less, so only what the owner's balance covers is listed.
-    /// Without a market plugin the energy is not listed and the price comes from the pricing slot.
+    /// Checks the report against the device's rating over the interval it covers (behaviour §13)
+    /// and moves the device's credited-until mark to now.
+    private func creditInterval(_ report: Report, device: DeviceAuthentication.Accepted) throws {
+        let now = Int64(host.now().timeIntervalSince1970 * 1000)
+        do {
+            _ = try EnergyWindow.check(kwh: report.kwh_transferred, durationSeconds: report.duration_seconds, ratedKW: device.rated_kw,
+                                       previousEndMs: device.energy_until_ms ?? now, nowMs: now)
+        } catch EnergyWindow.Refusal.overlaps(let previousEnd) {
+            let end = Date(timeIntervalSince1970: Double(previousEnd) / 1000).formatted(.iso8601)
+            throw PluginError.conflict("the report overlaps energy already credited to device \(report.device_id) (until \(end)): duration_seconds reaches too far back")
+        } catch EnergyWindow.Refusal.exceedsRating(let maxKWh, let seconds) {
+            throw PluginError.badRequest(String(format: "%.4f kWh in %.0f s exceeds the %.3g kW rating of device %@ (at most %.4f kWh)",
+                                                report.kwh_transferred, seconds, device.rated_kw, report.device_id, maxKWh))
+        }
+        try host.execute("UPDATE iot_devices SET energy_until_ms = ? WHERE device_id = ?", [.int(now), .text(report.device_id)])
+    }
+
+    /// Lists what this report minted, and nothing the owner held before: `tokens / 1000` kWh (a
+    /// sell reserves 1000 LT per kWh), at most the energy delivered. Below the market's minimum
+    /// order, or without a market plugin, nothing is listed and the price comes from the slot.
     private func listForSale(owner: String, kwh: Double, tokens: Double) throws -> (orderID: String, price: Double) {
-        let balance = try LedgerClient(host: host).balance(of: owner)
-        let listable = min(kwh, Double(balance / 1_000) / 1_000_000)
+        let listable = (min(kwh, tokens / 1000) * 1_000_000).rounded(.down) / 1_000_000
         struct AutoSell: Encodable { let owner: String; let kwh_amount: Double }
         struct Listed: Decodable { let order_id: String; let price: Double }
         do {
-            if listable >= 0.000001 {
+            if listable >= 0.001 {
                 let listed = try host.call("market.list_auto_sell", AutoSell(owner: owner, kwh_amount: listable), as: Listed.self)
                 return (listed.order_id, listed.price)
             }
         } catch let error as PluginError where error.kind == .unknownService {
             // No market loaded: fall through to a bare quote.
+        } catch let error as PluginError where error.kind == .conflict {
+            // The owner is at the market's open-order limit: the energy is minted, not listed.
+            host.log(.info, "energy of \(owner) not listed: \(error.message)")
         }
         struct Quote: Decodable { let price: Double }
         let quote = try? host.call("pricing.quote", ["record": "always"], as: Quote.self)

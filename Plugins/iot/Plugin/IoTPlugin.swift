@@ -19,42 +19,58 @@ final class IoTPlugin: StelltronPlugin {
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"sender_node_uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"receiver_node_uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","sender_node_uid","receiver_node_uid"]}"#),
             Route(.post, "/iot/transfer/stop", access: .public, mode: .write, summary: "Stop the transfer, all nodes idle",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id"]}"#),
-            Route(.post, "/iot/energy/report", access: .public, mode: .write, summary: "A delivered transfer, to mint LT",
-                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_transferred":{"type":"number","minimum":0.001,"maximum":10},"avg_voltage":{"type":"number","minimum":0,"maximum":5},"report_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","kwh_transferred"]}"#),
+            Route(.post, "/iot/energy/report", access: .public, mode: .write, summary: "A delivered transfer, to mint LT (signed by a commissioned device)",
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_transferred":{"type":"number","minimum":0.001,"maximum":10},"duration_seconds":{"type":"number","exclusiveMinimum":0,"maximum":86400},"avg_voltage":{"type":"number","minimum":0,"maximum":5},"report_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","kwh_transferred"]}"#),
             Route(.get, "/api/v1/iot/devices", access: .protected, mode: .read, summary: "The caller's devices"),
             Route(.post, "/api/v1/iot/device/register", access: .protected, mode: .write, summary: "Register or claim a device",
-                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"device_type":{"type":"string","minLength":1,"maxLength":32},"location":{"type":"string","maxLength":200},"issue_key":{"type":"boolean"}},"required":[]}"#),
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"device_type":{"type":"string","minLength":1,"maxLength":32},"location":{"type":"string","maxLength":200},"issue_key":{"type":"boolean"},"public_key":{"type":"string","pattern":"^[0-9a-fA-F]{64}$"},"claim_signature":{"type":"string","pattern":"^[0-9a-fA-F]{128}$"}},"required":[]}"#),
+            Route(.post, "/api/v1/iot/device/commission", access: .protected, mode: .write, summary: "Operators: commission a device (public key, rated power)",
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"public_key":{"type":"string","pattern":"^[0-9a-fA-F]{64}$"},"rated_kw":{"type":"number","exclusiveMinimum":0},"owner_id":{"type":"string"}},"required":["device_id","public_key","rated_kw"]}"#),
+            Route(.post, "/api/v1/iot/device/decommission", access: .protected, mode: .write, summary: "Operators: withdraw a device's commissioning",
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id"]}"#),
         ],
         services: [
             Service("scheduler.decide", writes: false, summary: "node states → commands (the default policy)"),
             Service("iot.telemetry_summary", writes: false, summary: "mean SoC of the last 10 minutes and device quality"),
             Service("iot.stats", writes: false, summary: "device counts"),
+            Service("iot.device", writes: false, summary: "a device's owner and standing under the trust policy"),
+            Service("iot.authenticate", writes: true, summary: "accept a device's signed post (spends its nonce) or refuse it"),
+            Service("iot.commission", writes: true, summary: "commission a device: {device_id, public_key, rated_kw, owner_id?, operator?}"),
+            Service("iot.decommission", writes: true, summary: "withdraw a device's commissioning: {device_id, operator?}"),
         ],
         slots: [Slot("scheduler")],
         migrations: Schema.migrations
     )
 
-    init(config: JSONValue, host: PluginHost) throws {}
+    let policy: TrustPolicy
+
+    init(config: JSONValue, host: PluginHost) throws {
+        policy = try TrustPolicy(config: config)
+        host.log(.info, "trust = \(policy.mode.rawValue), \(policy.operators.count) operator(s), max_rated_kw = \(policy.maxRatedKW)")
+    }
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
-        var piPost = JSONValue.null
-        if request.method == "POST" && request.route.hasPrefix("/iot/") {
-            piPost = try JSONCoding.parseBody(request.body)
-            try Devices(host: host).authenticate(try Self.deviceID(in: piPost), request: request)
-        }
         switch request.route {
-        case "/iot/ping": return try Telemetry(host: host).ping(piPost, rawBody: request.body)
+        case "/iot/ping": return try Telemetry(host: host).ping(try JSONCoding.parseBody(request.body), rawBody: request.body)
         case "/iot/cmd": return try Scheduling(host: host).command(request.body)
         case "/iot/nodes/:device_id": return try Scheduling(host: host).nodes(of: request.pathParameters["device_id"] ?? "")
         case "/iot/transfer": return try Scheduling(host: host).startTransfer(request.body)
         case "/iot/transfer/stop": return try Scheduling(host: host).stopTransfer(request.body)
-        case "/iot/energy/report": return try EnergyReports(host: host).report(request.body)
+        case "/iot/energy/report": return try EnergyReports(host: host, policy: policy).report(request)
         case "/api/v1/iot/devices":
-            return try .json(try Devices(host: host).list(owner: try request.requireUser().id))
+            return try .json(try Devices(host: host, policy: policy).list(owner: try request.requireUser().id))
         case "/api/v1/iot/device/register":
             let user = try request.requireUser()
-            let device = try Devices(host: host).register(try request.decode(Devices.Registration.self), owner: user.id)
+            let device = try Devices(host: host, policy: policy).register(try request.decode(Devices.Registration.self), owner: user.id)
             return try .json(device, status: 201)
+        case "/api/v1/iot/device/commission":
+            let commissioning = Commissioning(host: host, policy: policy)
+            let operatorID = try commissioning.requireOperator(request)
+            return try .json(try commissioning.commission(try request.decode(Commissioning.Order.self), by: operatorID))
+        case "/api/v1/iot/device/decommission":
+            let commissioning = Commissioning(host: host, policy: policy)
+            let operatorID = try commissioning.requireOperator(request)
+            return try .json(try commissioning.decommission(try request.decode(Commissioning.Decommission.self), by: operatorID))
         default:
             throw PluginError.notFound("no route \(request.route)")
         }
@@ -80,11 +96,6 @@ final class IoTPlugin: StelltronPlugin {
         }
     }
 
-    /// The `device_id` of a Pi's post, read before the route decodes the rest.
-    static func deviceID(in body: JSONValue) throws -> String {
-        try JSONFields(body).string("device_id")
-    }
-
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
         switch name {
         case "scheduler.decide":
@@ -106,6 +117,30 @@ final class IoTPlugin: StelltronPlugin {
             let online = try host.query("SELECT COUNT(*) AS n FROM iot_devices WHERE last_seen_ms >= ?", [.int(since)]).first?["n"]?.int64Value ?? 0
             let total = try host.query("SELECT COUNT(*) AS n FROM iot_devices").first?["n"]?.int64Value ?? 0
             return try JSONCoding.encode(["devices_online": online, "total_devices": total])
+        case "iot.device":
+            struct Query: Decodable { var device_id: String }
+            let deviceID = try JSONCoding.decodeBody(Query.self, from: request).device_id
+            try Identifiers.validate(deviceID)
+            guard let device = try Devices(host: host, policy: policy).identity(deviceID) else {
+                throw PluginError.notFound("device \(deviceID) is not known to this host")
+            }
+            let standing = policy.standing(of: device.record)
+            struct Answer: Encodable { let device_id: String; let owner_id: String?; let commissioned: Bool; let may_mint: Bool; let refusal: String? }
+            return try JSONCoding.encode(Answer(device_id: deviceID, owner_id: device.ownerID, commissioned: device.commissionedMs != nil,
+                                                may_mint: standing.mayMint, refusal: standing.refusal))
+        case "iot.authenticate":
+            let post = try JSONCoding.decodeBody(DeviceAuthentication.Post.self, from: request)
+            return try JSONCoding.encode(try DeviceAuthentication(host: host, policy: policy).authenticate(post))
+        case "iot.commission":
+            struct Console: Decodable { var operator_id: String? }
+            let order = try JSONCoding.decodeBody(Commissioning.Order.self, from: request)
+            let by = try JSONCoding.decodeBody(Console.self, from: request).operator_id ?? "console"
+            return try JSONCoding.encode(try Commissioning(host: host, policy: policy).commission(order, by: by))
+        case "iot.decommission":
+            struct Console: Decodable { var operator_id: String? }
+            let input = try JSONCoding.decodeBody(Commissioning.Decommission.self, from: request)
+            let by = try JSONCoding.decodeBody(Console.self, from: request).operator_id ?? "console"
+            return try JSONCoding.encode(try Commissioning(host: host, policy: policy).decommission(input, by: by))
         default:
             throw PluginError(.unknownService, "iot has no service \(name)")
         }

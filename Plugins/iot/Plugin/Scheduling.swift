@@ -41,7 +41,7 @@ struct Scheduling {
             }
         }
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
-        try Devices(host: host).touch(input.device_id, at: now)
+        try Devices.touch(host, input.device_id, at: now)
         let decided = try host.call("scheduler.decide", Decision(device_id: input.device_id, nodes: input.nodes,
                                                                   manual_transfer: try activeTransfer(input.device_id)), as: Decided.self)
         // Answer in request order, one command per node, whatever the scheduler returned.
@@ -89,7 +89,7 @@ struct Scheduling {
         try Identifiers.validate(receiver, field: "receiver_node_uid")
         guard sender != receiver else { throw PluginError.badRequest("sender and receiver must be different nodes") }
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
-        try Devices(host: host).touch(input.device_id, at: now)
+        try Devices.touch(host, input.device_id, at: now)
         try host.execute("""
             INSERT INTO iot_transfers (device_id, sender_uid, receiver_uid, started_ms) VALUES (?, ?, ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET sender_uid = excluded.sender_uid, receiver_uid = excluded.receiver_uid,

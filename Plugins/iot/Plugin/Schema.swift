@@ -1,7 +1,8 @@
 import StelltronPluginKit
 
 /// The IoT plugin's tables: devices (claimed by an owner or not), node details, the current
-/// command per node, the scheduling log, manual transfers, quality metrics and energy reports.
+/// command per node, the scheduling log, manual transfers, quality metrics, energy reports and
+/// the nonces of signed device posts.
 enum Schema {
     static let migrations = [
         Migration("001_devices", """
@@ -70,6 +71,26 @@ enum Schema {
             """),
         Migration("002_device_keys", """
             ALTER TABLE iot_devices ADD COLUMN device_key TEXT;
+            """),
+        // Device identity by key pair (behaviour §13): only public keys are kept, so the shared
+        // HMAC keys of 002 are dropped (such devices must be given a key pair again); a device
+        // mints once commissioned, within its rated power; nonces make signed posts single-use.
+        Migration("003_device_identity", """
+            ALTER TABLE iot_devices DROP COLUMN device_key;
+            ALTER TABLE iot_devices ADD COLUMN public_key TEXT;
+            ALTER TABLE iot_devices ADD COLUMN rated_kw REAL;
+            ALTER TABLE iot_devices ADD COLUMN commissioned_ms INTEGER;
+            ALTER TABLE iot_devices ADD COLUMN commissioned_by TEXT;
+            ALTER TABLE iot_devices ADD COLUMN claimed_ms INTEGER;
+            ALTER TABLE iot_devices ADD COLUMN energy_until_ms INTEGER;
+            UPDATE iot_devices SET claimed_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE owner_id IS NOT NULL;
+            CREATE TABLE iot_device_nonces (
+                device_id TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                seen_ms INTEGER NOT NULL,
+                PRIMARY KEY (device_id, nonce)
+            );
+            CREATE INDEX iot_device_nonces_seen ON iot_device_nonces (device_id, seen_ms);
             """),
     ]
 }

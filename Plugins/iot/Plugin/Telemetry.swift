@@ -60,7 +60,7 @@ struct Telemetry {
         try Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         if ping.isHeartbeat {
-            try Devices(host: host).touch(ping.device_id, at: now)
+            try Devices.touch(host, ping.device_id, at: now)
             try host.emit("heartbeat", ["device_id": ping.device_id, "status": "heartbeat"])
             return try .json(["status": "received", "type": "heartbeat", "updated": true] as [String: JSONValue])
         }

@@ -25,17 +25,26 @@ final class MarketPlugin: StelltronPlugin {
             Service("market.stats", writes: false, summary: "open orders and trade counts"),
         ],
         slots: [Slot("pricing")],
-        migrations: Schema.migrations
+        migrations: Schema.migrations,
+        // Goes on matching orders whose matching a request cut short (OrderLimits).
+        tickIntervalMilliseconds: 1_000
     )
 
     let formula: PricingFormula
+    let limits: OrderLimits
 
     init(config: JSONValue, host: PluginHost) throws {
         formula = try Pricing.formula(from: config)
+        limits = try OrderLimits(config: config)
+    }
+
+    func tick(host: PluginHost) throws {
+        let trades = try Orders(host: host, limits: limits).matchPending(budget: limits.maxFillsPerRequest)
+        if trades > 0 { try publishQuote(host, traded: true) }
     }
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
-        let orders = Orders(host: host)
+        let orders = Orders(host: host, limits: limits)
         switch request.route {
         case "/api/v1/market/orders":
             return try .json(try orders.openOrders())
@@ -75,7 +84,7 @@ final class MarketPlugin: StelltronPlugin {
             let (_, kwh, price) = try Orders.validate(.init(type: "sell", kwh_amount: input.kwh_amount, token_price: quote.price))
             struct StoredUser: Decodable { let role: String }
             let role = try input.role ?? host.call("host.users.get", ["id": input.owner], as: StoredUser.self).role
-            let placed = try Orders(host: host).place(
+            let placed = try Orders(host: host, limits: limits).place(
                 user: .init(id: input.owner, role: role), side: .sell, kwh: kwh, price: price, source: "auto")
             try publishQuote(host, traded: !placed.trades.isEmpty)
             struct Listed: Encodable { let order_id: String; let price: Double; let trades: Int }

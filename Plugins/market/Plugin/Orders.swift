@@ -8,8 +8,11 @@ import StelltronPluginKit
 /// order, no reservation and no trade behind.
 struct Orders {
     let host: PluginHost
+    let limits: OrderLimits
 
     static let open = "('Created', 'PartiallyFilled')"
+    /// The smallest order, the energy reports' floor: no dust that costs a fill each.
+    static let minKWh = 0.001
     static let maxKWh = 1000.0
     static let maxPrice = 1_000_000.0
 
@@ -50,8 +53,8 @@ struct Orders {
 
     static func validate(_ input: Placement) throws -> (side: Side, kwh: Int64, price: Int64) {
         guard let side = Side(rawValue: input.type) else { throw PluginError.badRequest("type must be buy or sell") }
-        guard input.kwh_amount.isFinite, input.kwh_amount > 0, input.kwh_amount <= maxKWh else {
-            throw PluginError.badRequest("kwh_amount must be a number greater than 0 and at most \(Int(maxKWh))")
+        guard input.kwh_amount.isFinite, input.kwh_amount >= minKWh, input.kwh_amount <= maxKWh else {
+            throw PluginError.badRequest("kwh_amount must be a number from \(minKWh) to \(Int(maxKWh))")
         }
         guard input.token_price.isFinite, input.token_price > 0, input.token_price <= maxPrice else {
             throw PluginError.badRequest("token_price must be a number greater than 0 and at most \(Int(maxPrice))")
@@ -61,8 +64,14 @@ struct Orders {
         return (side, kwh, price)
     }
 
-    /// Places an order for `user` and matches it at once.
+    /// Places an order for `user` and matches it at once, up to `limits.maxFillsPerRequest` fills;
+    /// the tick goes on matching what is left of it.
     func place(user: PluginRequest.Caller, side: Side, kwh: Int64, price: Int64, source: String = "user") throws -> Placed {
+        let open = try host.query("SELECT COUNT(*) AS n FROM market_orders WHERE user_id = ? AND status IN \(Self.open)",
+                                  [.text(user.id)]).first?["n"]?.int64Value ?? 0
+        guard open < limits.maxOpenOrdersPerUser else {
+            throw PluginError.conflict("at most \(limits.maxOpenOrdersPerUser) open orders per user: cancel one first")
+        }
         if side == .sell && user.role == "Recipient" {
             struct Promotion: Encodable { let id: String; let role: String }
             _ = try host.callRaw("host.users.set_role", try JSONCoding.encode(Promotion(id: user.id, role: "Donor")))
@@ -78,33 +87,59 @@ struct Orders {
             VALUES (?, ?, ?, ?, ?, ?, ?, 'Created', ?, ?)
             """, [.text(id), .int(seq), .text(user.id), .text(side.rawValue), .int(kwh), .int(kwh), .int(price), .text(source), .text(now)])
         let incoming = BookOrder(id: id, userID: user.id, side: side, price: price, remaining: kwh, sequence: seq)
-        let trades = try match(incoming)
+        let trades = try matchBounded(incoming, budget: limits.maxFillsPerRequest)
         return Placed(order: try find(id)!, trades: trades)
     }
 
-    /// Matches `incoming` against the resting orders that cross it, best first.
-    private func match(_ incoming: BookOrder) throws -> [TradeJSON] {
+    /// Goes on matching orders whose matching was cut short, within `budget` fills; answers the
+    /// number of trades made.
+    func matchPending(budget: Int) throws -> Int {
+        var made = 0
+        while made < budget {
+            guard let row = try host.query("""
+                SELECT id, user_id, type, price_micro, remaining_micro, seq FROM market_orders
+                WHERE pending_match = 1 ORDER BY seq LIMIT 1
+                """).first, let order = Self.bookOrder(row) else { break }
+            made += try matchBounded(order, budget: budget - made).count
+        }
+        return made
+    }
+
+    /// Matches `incoming` with at most `budget` fills and marks it pending when more could follow.
+    private func matchBounded(_ incoming: BookOrder, budget: Int) throws -> [TradeJSON] {
+        let (trades, remaining) = try match(incoming, budget: budget)
+        let pending = remaining > 0 && trades.count >= budget
+        try host.execute("UPDATE market_orders SET pending_match = ? WHERE id = ? AND pending_match <> ?",
+                         [.int(pending ? 1 : 0), .text(incoming.id), .int(pending ? 1 : 0)])
+        return trades
+    }
+
+    /// Matches `incoming` against the resting orders that cross it, best first, in at most
+    /// `budget` fills.
+    private func match(_ incoming: BookOrder, budget: Int) throws -> (trades: [TradeJSON], remaining: Int64) {
         let opposite = incoming.side == .buy ? "sell" : "buy"
         let priceTest = incoming.side == .buy ? "price_micro <= ?" : "price_micro >= ?"
         let order = incoming.side == .buy ? "price_micro ASC, seq ASC" : "price_micro DESC, seq ASC"
         var remaining = incoming.remaining
         var trades: [TradeJSON] = []
         // Candidates come in batches so a huge book is never loaded whole.
-        while remaining > 0 {
+        while remaining > 0 && trades.count < budget {
             let rows = try host.query("""
                 SELECT id, user_id, type, price_micro, remaining_micro, seq FROM market_orders
                 WHERE type = ? AND status IN \(Self.open) AND \(priceTest) AND user_id <> ?
-                ORDER BY \(order) LIMIT 100
-                """, [.text(opposite), .int(incoming.price), .text(incoming.userID)])
+                ORDER BY \(order) LIMIT ?
+                """, [.text(opposite), .int(incoming.price), .text(incoming.userID), .int(Int64(min(100, budget - trades.count)))])
             if rows.isEmpty { break }
             var current = incoming
             current.remaining = remaining
-            let (fills, left) = MatchingEngine.match(current, against: rows.compactMap(Self.bookOrder))
+            let (fills, _) = MatchingEngine.match(current, against: rows.compactMap(Self.bookOrder))
             if fills.isEmpty { break }
-            for fill in fills { trades.append(try execute(fill)) }
-            remaining = left
+            for fill in fills.prefix(budget - trades.count) {
+                trades.append(try execute(fill))
+                remaining -= fill.quantity
+            }
         }
-        return trades
+        return (trades, remaining)
     }
 
     /// Records one fill: both orders reduced, the seller's reserved LT burned, the trade chained
@@ -113,9 +148,10 @@ struct Orders {
         for orderID in [fill.buyOrderID, fill.sellOrderID] {
             try host.execute("""
                 UPDATE market_orders SET remaining_micro = remaining_micro - ?,
-                    status = CASE WHEN remaining_micro - ? = 0 THEN 'Matched' ELSE 'PartiallyFilled' END
+                    status = CASE WHEN remaining_micro - ? = 0 THEN 'Matched' ELSE 'PartiallyFilled' END,
+                    pending_match = CASE WHEN remaining_micro - ? = 0 THEN 0 ELSE pending_match END
                 WHERE id = ?
-                """, [.int(fill.quantity), .int(fill.quantity), .text(orderID)])
+                """, [.int(fill.quantity), .int(fill.quantity), .int(fill.quantity), .text(orderID)])
         }
         let tradeID = try Units.uuid(host)
         let amount = Units.tokenAmount(kwh: fill.quantity, price: fill.price)
@@ -156,7 +192,7 @@ struct Orders {
         if row["type"]?.stringValue == "sell" && remaining > 0 {
             try LedgerClient(host: host).release(escrow: "order-\(orderID)", to: user.id, remaining * Units.microLTPerMicroKWh, reference: orderID)
         }
-        try host.execute("UPDATE market_orders SET status = 'Cancelled' WHERE id = ?", [.text(orderID)])
+        try host.execute("UPDATE market_orders SET status = 'Cancelled', pending_match = 0 WHERE id = ?", [.text(orderID)])
     }
 
     func find(_ id: String) throws -> OrderJSON? {
@@ -182,5 +218,23 @@ struct Orders {
               let side = row["type"]?.stringValue.flatMap(Side.init(rawValue:)), let price = row["price_micro"]?.int64Value,
               let remaining = row["remaining_micro"]?.int64Value, let seq = row["seq"]?.int64Value else { return nil }
         return BookOrder(id: id, userID: user, side: side, price: price, remaining: remaining, sequence: seq)
+    }
+}
+
+/// The market's bounds against dust and stalls, from `[plugin.config]`: `max_open_orders_per_user`
+/// (default 50) and `max_fills_per_request` (default 50; what is left is matched by the tick).
+struct OrderLimits: Sendable {
+    var maxOpenOrdersPerUser: Int64 = 50
+    var maxFillsPerRequest = 50
+
+    init(config: JSONValue) throws {
+        if let value = config["max_open_orders_per_user"] {
+            guard let count = value.int64Value, count >= 1 else { throw PluginError.badRequest("max_open_orders_per_user must be a positive integer") }
+            maxOpenOrdersPerUser = count
+        }
+        if let value = config["max_fills_per_request"] {
+            guard let count = value.int64Value, (1...10_000).contains(count) else { throw PluginError.badRequest("max_fills_per_request must be 1–10000") }
+            maxFillsPerRequest = Int(count)
+        }
     }
 }

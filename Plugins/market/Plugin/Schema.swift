@@ -73,5 +73,13 @@ enum Schema {
                 UPDATE market_open_counts SET n = n - 1 WHERE type = OLD.type;
             END;
             """),
+        // Dust and stalls (behaviour §13): the per-user open-order cap counts through an index,
+        // and an order whose matching was cut short at the per-request bound is marked so the
+        // tick goes on matching it.
+        Migration("004_bounded_matching", """
+            ALTER TABLE market_orders ADD COLUMN pending_match INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX market_orders_user_status ON market_orders (user_id, status);
+            CREATE INDEX market_orders_pending ON market_orders (pending_match, seq) WHERE pending_match = 1;
+            """),
     ]
 }

@@ -20,7 +20,7 @@ enum JWTSecret {
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let secret = Array(random(32).map { String(format: "%02x", $0) }.joined().utf8)
-        guard FileManager.default.createFile(atPath: file, contents: Data(secret), attributes: [.posixPermissions: 0o600]) else {
+        guard PrivateFile.create(file, contents: Data(secret)) else {
             throw ConfigurationError(file: file, message: "cannot write the generated JWT secret")
         }
         return secret

@@ -29,6 +29,7 @@ public final class Store: Sendable {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
+        try PrivateFile.prepareDatabase(file)
         pool = try DatabasePool(path: file, configuration: configuration)
         try pool.write { db in
             try db.execute(sql: """
