@@ -2,7 +2,8 @@
 # Benchmarks that print figures (never pass/fail), each compared with a baseline in the same run:
 #   1. the ABI round trip vs a direct Swift call;
 #   2. a foreign hook through libffi vs a direct C call; a slot call through the ABI vs a direct
-#      Swift call; the matching engine with 10 000 resting orders vs 100;
+#      Swift call; the matching engine with 10 000 resting orders vs 100; one sell crossing 3 000
+#      dust buys with matching bounded per request vs unbounded, beside a plain order;
 #   3. cold start and idle memory of `stelltron serve` with the five plugins of plugins.conf;
 #   4. HTTP with wrk, each as a ratio to the host's constant route (/health, the framework's
 #      ceiling): plugin-routed reads (a one-query balance, the token supply, the authenticated
@@ -29,6 +30,8 @@ cc -O2 -shared -fPIC Tests/Fixtures/CHooks/factors.c -o "$scratch/libfactors.so"
 "$bin/stelltron-bench" hooks "$bin" "$scratch/libfactors.so"
 echo "== matching engine"
 "$bin/stelltron-bench" matching
+echo "== worst case for the writer: one sell crossing 3 000 dust buys (0.001 kWh each)"
+"$bin/stelltron-bench" dust "$bin"
 
 # Room for 10 000 SSE clients in this shell, the server it starts and the client script.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

@@ -4,6 +4,7 @@ import Foundation
 //   stelltron-bench abi [plugin-dir]   ABI round trip vs a direct Swift call
 //   stelltron-bench matching           matching engine throughput, 10 000 vs 100 resting orders
 //   stelltron-bench hooks <plugin-dir> <libfactors.so>   libffi hook vs direct C; slot call vs direct Swift
+//   stelltron-bench dust [plugin-dir]  one sell crossing 3 000 dust buys, bounded vs unbounded matching
 //   stelltron-bench wallet             a fresh wallet's sign-in body (JSON)
 switch CommandLine.arguments.dropFirst().first {
 case "abi": try ABIBenchmark.run(pluginDirectory: CommandLine.arguments.dropFirst(2).first)
@@ -12,8 +13,9 @@ case "hooks":
     let arguments = Array(CommandLine.arguments.dropFirst(2))
     guard arguments.count == 2 else { FileHandle.standardError.write(Data("usage: stelltron-bench hooks <plugin-dir> <libfactors.so>\n".utf8)); exit(2) }
     try HookBenchmark.run(pluginDirectory: arguments[0], factorsLibrary: arguments[1])
+case "dust": try await DustBenchmark.run(pluginDirectory: CommandLine.arguments.dropFirst(2).first)
 case "wallet": WalletTool.run()
 default:
-    FileHandle.standardError.write(Data("usage: stelltron-bench abi [plugin-dir] | matching | wallet\n".utf8))
+    FileHandle.standardError.write(Data("usage: stelltron-bench abi [plugin-dir] | matching | hooks <plugin-dir> <libfactors.so> | dust [plugin-dir] | wallet\n".utf8))
     exit(2)
 }
