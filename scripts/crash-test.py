@@ -6,10 +6,14 @@ request that got a 2xx answer is there.
     scripts/crash-test.py [--bin .build/debug] [--seconds 3]
 
 The load is energy reports (each one mints LT, lists a sell order, chains a carbon record, all in
-one transaction). Standard library only.
+one transaction), signed by commissioned devices as the shipped trust policy requires; the
+scratch config raises max_rated_kw so that the load is not bounded by physics. Needs the
+`cryptography` package (Ed25519), like scripts/pi-sim.
 """
 import argparse
+import hashlib
 import json
+import secrets
 import os
 import signal
 import subprocess
@@ -21,12 +25,18 @@ import urllib.error
 import urllib.request
 
 
-def request(port, method, path, body=None, token=None):
+def request(port, method, path, body=None, token=None, device_key=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
                                  headers={"Content-Type": "application/json"})
     if token:
         req.add_header("Authorization", f"Bearer {token}")
+    if device_key:
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+        message = "\n".join(["stelltron-device-v1", method, path, timestamp, nonce, hashlib.sha256(data).hexdigest()])
+        req.add_header("X-Device-Timestamp", timestamp)
+        req.add_header("X-Device-Nonce", nonce)
+        req.add_header("X-Device-Signature", device_key.sign(message.encode()).hex())
     with urllib.request.urlopen(req, timeout=5) as response:
         return response.status, json.loads(response.read() or b"{}")
 
@@ -55,14 +65,22 @@ def main():
     scratch = tempfile.mkdtemp()
     config = os.path.join(scratch, "plugins.conf")
     with open("plugins.conf") as source, open(config, "w") as target:
-        target.write(source.read().replace('# plugin_dir = "/opt/stelltron/plugins"', f'plugin_dir = "{os.path.abspath(args.bin)}"'))
+        target.write(source.read().replace('# plugin_dir = "/opt/stelltron/plugins"', f'plugin_dir = "{os.path.abspath(args.bin)}"')
+                     .replace("max_rated_kw = 10.0", "max_rated_kw = 1000000.0"))
     database = os.path.join(scratch, "data", "stelltron.sqlite")
 
     server = start(binary, config, database, args.port)
     proof = json.loads(subprocess.check_output([os.path.join(args.bin, "stelltron-bench"), "wallet"]))
     request(args.port, "POST", "/api/v1/auth/signup", proof)
-    token = request(args.port, "POST", "/api/v1/auth/login", proof)[1]["access_token"]
-    request(args.port, "POST", "/api/v1/iot/device/register", {"device_id": "rpi-crash"}, token)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    device_key = Ed25519PrivateKey.generate()
+    public_key = device_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    # The operator's console commissions the device for the signed-up owner, on the live database.
+    subprocess.check_call([binary, "call", "iot.commission", json.dumps({
+        "device_id": "rpi-crash", "public_key": public_key, "rated_kw": 1000000, "owner_id": proof["wallet_address"]}),
+        "--config", config, "--database", database], stdout=subprocess.DEVNULL)
+    time.sleep(0.1)  # at 1 GW, 0.01 kWh needs 36 µs of credited time
 
     acknowledged = {}
     lock = threading.Lock()
@@ -75,7 +93,8 @@ def main():
             report_id = f"w{worker}-{sequence}"
             try:
                 status, body = request(args.port, "POST", "/iot/energy/report",
-                                       {"device_id": "rpi-crash", "kwh_transferred": 0.01, "avg_voltage": 3.9, "report_id": report_id})
+                                       {"device_id": "rpi-crash", "kwh_transferred": 0.01, "avg_voltage": 3.9, "report_id": report_id},
+                                       device_key=device_key)
                 if 200 <= status < 300:
                     with lock:
                         acknowledged[report_id] = body["tx_hash"]
