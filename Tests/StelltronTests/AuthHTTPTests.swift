@@ -1,3 +1,4 @@
+import CSodium
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,6 +15,7 @@ struct AuthHTTPTests {
         var rateLimit = 100
         var trustedProxies: [String] = []
         var origins: [String] = []
+        var jwtSecret: String?
     }
 
     private func withApp(_ setup: Setup = Setup(), clock: TestClock = TestClock(),
@@ -23,6 +25,7 @@ struct AuthHTTPTests {
         configuration.rateLimitPerMinute = setup.rateLimit
         configuration.trustedProxies = setup.trustedProxies
         configuration.corsAllowedOrigins = setup.origins
+        configuration.auth.jwtSecret = setup.jwtSecret
         let runtime = try Fixtures.runtime(configuration, clock: clock)
         try await buildApplication(runtime: runtime, port: 0).test(.live) { client in try await body(client, runtime) }
     }
@@ -201,6 +204,45 @@ struct AuthHTTPTests {
             #expect(try await get(client, "/api/v1/auth/me", token: access).0 == .ok)
             clock.advance(901)
             #expect(try await get(client, "/api/v1/auth/me", token: access).0 == .unauthorized)
+        }
+    }
+
+    /// With the right key, a token must still say HS256 and live no longer than configured.
+    @Test func onlyHS256TokensOfTheConfiguredLifetimeAreAccepted() async throws {
+        let secret = "a-test-secret-of-at-least-32-bytes-long"
+        let clock = TestClock()
+        try await withApp(Setup(jwtSecret: secret), clock: clock) { client, _ in
+            let wallet = TestWallet()
+            let (access, _) = try await signIn(client, wallet)
+            #expect(try await get(client, "/api/v1/auth/me", token: access).0 == .ok)
+            func b64url(_ data: Data) -> String {
+                data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            }
+            func token(alg: String, lifetime: Int) -> String {
+                let now = Int(clock.now.timeIntervalSince1970)
+                let header = b64url(Data(#"{"alg":"\#(alg)","typ":"JWT"}"#.utf8))
+                let claims = b64url(Data(#"{"sub":"\#(wallet.address)","user_id":"\#(wallet.address)","role":"Recipient","iat":\#(now),"exp":\#(now + lifetime)}"#.utf8))
+                let input = Array("\(header).\(claims)".utf8), key = Array(secret.utf8)
+                var mac: [UInt8]
+                if alg == "HS512" {
+                    mac = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha512_BYTES))
+                    var state = crypto_auth_hmacsha512_state()
+                    crypto_auth_hmacsha512_init(&state, key, key.count)
+                    crypto_auth_hmacsha512_update(&state, input, UInt64(input.count))
+                    crypto_auth_hmacsha512_final(&state, &mac)
+                } else {
+                    mac = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha256_BYTES))
+                    var state = crypto_auth_hmacsha256_state()
+                    crypto_auth_hmacsha256_init(&state, key, key.count)
+                    crypto_auth_hmacsha256_update(&state, input, UInt64(input.count))
+                    crypto_auth_hmacsha256_final(&state, &mac)
+                }
+                return "\(header).\(claims).\(b64url(Data(mac)))"
+            }
+            // The forging code is right: a token it makes like the host's is accepted.
+            #expect(try await get(client, "/api/v1/auth/me", token: token(alg: "HS256", lifetime: 900)).0 == .ok)
+            #expect(try await get(client, "/api/v1/auth/me", token: token(alg: "HS512", lifetime: 900)).0 == .unauthorized)
+            #expect(try await get(client, "/api/v1/auth/me", token: token(alg: "HS256", lifetime: 86_400 * 365)).0 == .unauthorized)
         }
     }
 

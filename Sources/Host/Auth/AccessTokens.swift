@@ -15,7 +15,9 @@ struct AccessClaims: JWTPayload {
 }
 
 /// Issues and verifies HS256 access tokens with jwt-kit. Only HS256 with the host's secret is
-/// accepted: a token signed with another algorithm, or `alg: none`, fails verification.
+/// accepted: the header must say `"alg":"HS256"` (jwt-kit alone would check any HMAC `alg` with
+/// the one key it has), and a token may not live longer than the configured lifetime, whatever its
+/// signature — a leaked secret then cannot mint tokens that outlive their session.
 final class AccessTokens: Sendable {
     let lifetime: TimeInterval
     private let keys: JWTKeyCollection
@@ -36,8 +38,20 @@ final class AccessTokens: Sendable {
     /// The verified claims, or nil for a token that is malformed, tampered, signed otherwise, or
     /// expired at `now`.
     func verify(_ token: String, at now: Date) async -> AccessClaims? {
-        guard let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        guard Self.headerAlgorithm(of: token) == "HS256", let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
         guard claims.exp.value > now, claims.sub.value == claims.user_id else { return nil }
+        // A clock a minute ahead of ours is tolerated; a longer lifetime than ours is not.
+        guard claims.iat.value <= now.addingTimeInterval(60), claims.exp.value.timeIntervalSince(claims.iat.value) <= lifetime else { return nil }
         return claims
+    }
+
+    /// The `alg` of a compact JWT's header, or nil when the header is not base64url JSON.
+    static func headerAlgorithm(of token: String) -> String? {
+        guard let header = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["alg"] as? String
     }
 }

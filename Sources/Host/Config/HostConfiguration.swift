@@ -30,6 +30,8 @@ public struct HostConfiguration: Sendable {
     public var eventReplayCapacity: Int = 1024
     /// How many undelivered events one subscriber may have before it is dropped as too slow.
     public var subscriberQueueCapacity: Int = 512
+    /// The largest event payload a plugin may publish (its compact JSON); a larger one is refused.
+    public var eventMaxBytes: Int = 16 * 1024
     /// Requests per minute per client IP (GCRA); 0 disables the limit.
     public var rateLimitPerMinute: Int = 100
     /// Peers whose `X-Forwarded-For` is believed (reverse proxies in front of the host).
@@ -157,6 +159,7 @@ private struct RawFile: Decodable {
         var sse_keepalive_seconds: Double?
         var event_replay_capacity: Int?
         var subscriber_queue_capacity: Int?
+        var event_max_bytes: Int?
         var required_slots: [String]?
         var rate_limit_per_minute: Int?
         var trusted_proxies: [String]?
@@ -206,6 +209,10 @@ private struct RawFile: Decodable {
             if let capacity = host.subscriber_queue_capacity {
                 guard capacity > 0 else { throw ConfigurationError(file: file, message: "host.subscriber_queue_capacity must be positive") }
                 configuration.subscriberQueueCapacity = capacity
+            }
+            if let limit = host.event_max_bytes {
+                guard limit >= 256 else { throw ConfigurationError(file: file, message: "host.event_max_bytes must be at least 256") }
+                configuration.eventMaxBytes = limit
             }
             configuration.requiredSlots = host.required_slots ?? []
             if let limit = host.rate_limit_per_minute {

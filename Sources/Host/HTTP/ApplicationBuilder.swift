@@ -31,6 +31,14 @@ public func buildApplication(
     EventStreamEndpoint.register(on: router, runtime: runtime)
     AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
     PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
+    router.get(RouterPath(MarketFeed.path)) { _, _ -> Response in
+        throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
+    }
+    PluginRoutes.refuseOtherMethods(on: router, [
+        ("/health", [.get]), ("/openapi.json", [.get]), ("/iot/events", [.get]), (MarketFeed.path, [.get]),
+        ("/api/v1/auth/challenge", [.post]), ("/api/v1/auth/signup", [.post]), ("/api/v1/auth/login", [.post]),
+        ("/api/v1/auth/refresh", [.post]), ("/api/v1/auth/me", [.get]),
+    ])
     return Application(
         router: router,
         server: MarketFeed.serverBuilder(runtime: runtime),

@@ -37,8 +37,7 @@ enum AuthEndpoints {
 
     /// Reads and decodes a JSON body; every failure is a 400 (or 413) with a readable reason.
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
-        let buffer = try await request.body.collect(upTo: limit)
-        let data = Data(buffer.readableBytesView)
+        let data = try await PluginRoutes.collectBody(request, limit: limit)
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {

@@ -19,30 +19,49 @@ enum PluginRoutes {
                         try await serve(registered, request, context, runtime: runtime, authenticator: authenticator)
                     }
                 } else {
-                    router.on(path, method: method) { _, _ -> Response in
-                        throw APIError(.methodNotAllowed, "method not allowed; use \(allowed)", headers: [.allow: allowed])
-                    }
+                    refuse(method, on: path, allowed: allowed, router: router)
                 }
             }
+        }
+    }
+
+    /// The host's own routes answer other methods with 405 too: `(path, methods it serves)`.
+    static func refuseOtherMethods(on router: Router<HostRequestContext>, _ hostRoutes: [(String, [HTTPRequest.Method])]) {
+        for (path, served) in hostRoutes {
+            let allowed = served.map(\.rawValue).sorted().joined(separator: ", ")
+            for method in methods where !served.contains(method) {
+                refuse(method, on: RouterPath(path), allowed: allowed, router: router)
+            }
+        }
+    }
+
+    private static func refuse(_ method: HTTPRequest.Method, on path: RouterPath, allowed: String, router: Router<HostRequestContext>) {
+        router.on(path, method: method) { _, _ -> Response in
+            throw APIError(.methodNotAllowed, "method not allowed; use \(allowed)", headers: [.allow: allowed])
+        }
+    }
+
+    /// Collects a request body up to `limit` bytes: over it is a 413, a body the client cut short
+    /// or framed wrongly (a bad chunk size) a 400 — never a 500.
+    static func collectBody(_ request: Request, limit: Int) async throws -> Data {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw APIError(.contentTooLarge, "request body is larger than \(limit) bytes")
+        }
+        do {
+            return Data(try await request.body.collect(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "request body is larger than \(limit) bytes")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw APIError(.badRequest, "malformed or incomplete request body")
         }
     }
 
     private static func serve(_ registered: RegisteredRoute, _ request: Request, _ context: HostRequestContext,
                               runtime: PluginRuntime, authenticator: any Authenticator) async throws -> Response {
         let user = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
-        let limit = runtime.configuration.bodyLimitBytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw APIError(.contentTooLarge, "request body is larger than \(limit) bytes")
-        }
-        var body = Data()
-        if registered.route.method != "GET" {
-            do {
-                let buffer = try await request.body.collect(upTo: limit)
-                body = Data(buffer.readableBytesView)
-            } catch is NIOTooManyBytesError {
-                throw APIError(.contentTooLarge, "request body is larger than \(limit) bytes")
-            }
-        }
+        let body = registered.route.method == "GET" ? Data() : try await collectBody(request, limit: runtime.configuration.bodyLimitBytes)
         var parameters: [String: String] = [:]
         for (key, value) in context.parameters {
             let text = String(value)
