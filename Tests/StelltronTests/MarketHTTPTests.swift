@@ -159,6 +159,8 @@ struct MarketHTTPTests {
             }
             let greeted = await inbox.wait { $0.contains { $0.contains(#""type":"welcome""#) } }
             #expect(greeted.first?.contains("welcome") == true)
+            // A resting buy moves the quote (demand 0 → 1): a price tick.
+            _ = try await client.order(buyerToken, "buy", kwh: 0.5, price: 1)
             _ = try await client.order(sellerToken, "sell", kwh: 0.5, price: 9)
             _ = try await client.order(buyerToken, "buy", kwh: 0.5, price: 9)
             let received = await inbox.wait { $0.contains { $0.contains(#""type":"trade""#) } }
@@ -244,8 +246,15 @@ struct MarketHTTPTests {
             #expect(breakdown["f_soc"] as? Double == 1.125)
             #expect(quote["supply"] as? Int == 0 && quote["demand"] as? Int == 0)
             _ = try await client.send(.get, "/api/v1/market/price", token: token)
-            let history = Fixtures.json(Data(try await client.http.execute(uri: "/api/v1/ledger/price-history", method: .get).body.readableBytesView))
-            #expect(history["total_records"] as? Int == 1)
+            func records() async throws -> Int? {
+                Fixtures.json(Data(try await client.http.execute(uri: "/api/v1/ledger/price-history", method: .get).body.readableBytesView))["total_records"] as? Int
+            }
+            // Reading the price records nothing; the market's tick records it, once while it stays.
+            for _ in 0..<20 { _ = try await client.send(.get, "/api/v1/market/price", token: token) }
+            let market = try #require(client.runtime.plugins.first { $0.id == "market" })
+            try await client.runtime.tick(market)
+            try await client.runtime.tick(market)
+            #expect(try await records() == 1)
         }
     }
 

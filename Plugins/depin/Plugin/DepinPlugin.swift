@@ -17,7 +17,7 @@ final class DepinPlugin: StelltronPlugin {
         description: "node registry and uptime rewards",
         routes: [
             Route(.post, "/api/v1/depin/register", access: .protected, mode: .write, summary: "Register a hardware node (100 LT bonus after a day of uptime)",
-                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"hardware_type":{"type":"string","maxLength":64},"firmware_version":{"type":"string","maxLength":64}},"required":["device_id"]}"#),
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"hardware_type":{"type":"string","maxLength":64},"firmware_version":{"type":"string","maxLength":64},"claim_signature":{"type":"string","pattern":"^[0-9a-fA-F]{128}$"}},"required":["device_id"]}"#),
             Route(.post, "/api/v1/depin/heartbeat", access: .public, mode: .write, summary: "Uptime and kWh routed, signed by the device; mints rewards",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_routed":{"type":"number","minimum":0,"maximum":1000}},"required":["device_id"]}"#),
             Route(.get, "/api/v1/depin/nodes", access: .public, mode: .read, summary: "All DePIN nodes"),
@@ -95,16 +95,22 @@ final class DepinPlugin: StelltronPlugin {
 
     private func register(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
         let caller = try request.requireUser()
-        struct Registration: Decodable { var device_id: String; var operator_wallet: String?; var hardware_type: String?; var firmware_version: String? }
+        struct Registration: Decodable {
+            var device_id: String; var operator_wallet: String?; var hardware_type: String?; var firmware_version: String?
+            /// Registering an unclaimed commissioned device claims it too (behaviour §6), with the
+            /// device's signature of the claim like `/api/v1/iot/device/register`.
+            var claim_signature: String?
+        }
         let input = try request.decode(Registration.self)
         try Identifiers.validate(input.device_id)
         if let wallet = input.operator_wallet, wallet != caller.id { throw PluginError.forbidden("operator_wallet must be the signed-in user") }
         let hardware = input.hardware_type ?? "unknown", firmware = input.firmware_version ?? "unknown"
-        guard hardware.utf8.count <= 64, firmware.utf8.count <= 64 else { throw PluginError.badRequest("hardware_type and firmware_version: at most 64 characters") }
+        try Identifiers.validateText(hardware, field: "hardware_type", maxLength: 64)
+        try Identifiers.validateText(firmware, field: "firmware_version", maxLength: 64)
         if try !host.query("SELECT device_id FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).isEmpty {
             throw PluginError.conflict("device \(input.device_id) is already registered")
         }
-        try requireEarningDevice(input.device_id, ownedBy: caller.id, host: host)
+        try requireEarningDevice(input.device_id, ownedBy: caller.id, claim: input.claim_signature, host: host)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try host.execute("""
             INSERT INTO depin_nodes (device_id, operator_id, hardware_type, firmware_version, registered_ms, last_seen_ms, rewards_micro)
@@ -120,16 +126,23 @@ final class DepinPlugin: StelltronPlugin {
         return try .json(node, status: 201)
     }
 
-    /// A node is a device the caller owns in the iot plugin, which the trust policy lets earn.
-    private func requireEarningDevice(_ deviceID: String, ownedBy caller: String, host: PluginHost) throws {
+    /// A node is a device the caller owns in the iot plugin (or claims now, with `claim`), which
+    /// the trust policy lets earn.
+    private func requireEarningDevice(_ deviceID: String, ownedBy caller: String, claim: String?, host: PluginHost) throws {
         struct Device: Decodable { let owner_id: String?; let may_mint: Bool; let refusal: String? }
-        let device: Device
+        var device: Device
         do {
             device = try host.call("iot.device", ["device_id": deviceID], as: Device.self)
         } catch let error as PluginError where error.kind == .unknownService {
             throw PluginError.forbidden("no device registry (the iot plugin) is loaded: nodes cannot be registered")
         } catch let error as PluginError where error.kind == .notFound {
             throw PluginError.notFound("device \(deviceID) is unknown: claim it with /api/v1/iot/device/register first")
+        }
+        if device.owner_id == nil, let claim {
+            struct Claim: Encodable { let device_id: String; let owner: String; let claim_signature: String }
+            struct Claimed: Decodable { let owner_id: String? }
+            let claimed = try host.call("iot.claim", Claim(device_id: deviceID, owner: caller, claim_signature: claim), as: Claimed.self)
+            device = Device(owner_id: claimed.owner_id, may_mint: device.may_mint, refusal: device.refusal)
         }
         guard device.owner_id == caller else {
             throw PluginError.forbidden("device \(deviceID) is not yours: only its owner in /api/v1/iot/devices can register it")

@@ -81,9 +81,10 @@ struct Devices {
         let deviceID = try input.device_id ?? "dev-\(Hex.encode(try host.randomBytes(8)))"
         try Identifiers.validate(deviceID)
         let type = input.device_type ?? "raspi"
-        guard (1...32).contains(type.utf8.count) else { throw PluginError.badRequest("device_type must be 1–32 characters") }
+        guard !type.isEmpty else { throw PluginError.badRequest("device_type must be 1–32 characters") }
+        try Identifiers.validateText(type, field: "device_type", maxLength: 32)
         let location = input.location ?? ""
-        guard location.utf8.count <= 200 else { throw PluginError.badRequest("location must be at most 200 characters") }
+        try Identifiers.validateText(location, field: "location", maxLength: 200)
         let existing = try identity(deviceID)
         if let current = existing?.ownerID, current != owner { throw PluginError.conflict("device \(deviceID) belongs to another user") }
 

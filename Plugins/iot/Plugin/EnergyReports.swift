@@ -41,8 +41,8 @@ struct EnergyReports {
         guard report.kwh_transferred.isFinite, (0.001...10.0).contains(report.kwh_transferred) else {
             throw PluginError.badRequest("kwh_transferred must be within 0.001–10.0")
         }
-        if let voltage = report.avg_voltage, !(voltage.isFinite && voltage >= 0 && voltage < 100) {
-            throw PluginError.badRequest("avg_voltage must be a number from 0 to 100")
+        if let voltage = report.avg_voltage, !TelemetryRules.isVoltage(voltage) {
+            throw PluginError.badRequest("avg_voltage must be a number from 0 to 1000")
         }
         if let duration = report.duration_seconds, !(duration.isFinite && duration > 0 && duration <= EnergyWindow.maxDurationSeconds) {
             throw PluginError.badRequest("duration_seconds must be greater than 0 and at most \(Int(EnergyWindow.maxDurationSeconds))")
@@ -86,8 +86,12 @@ struct EnergyReports {
             try host.execute("INSERT INTO iot_reports (device_id, report_id, response) VALUES (?, ?, ?)",
                              [.text(report.device_id), .text(reportID), .text(String(decoding: body, as: UTF8.self))])
         }
-        struct Event: Encodable { let device_id: String; let owner: String; let kwh: Double; let minted: Minted }
-        try host.emit("energy_mint", Event(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred, minted: minted))
+        // The contract's payload is the answer's fields themselves, with whose energy it was beside.
+        guard case .object(var payload) = try JSONValue.parse(body) else { throw PluginError.internalError("the report answer is not an object") }
+        payload["device_id"] = .string(report.device_id)
+        payload["owner"] = .string(owner)
+        payload["kwh"] = .double(report.kwh_transferred)
+        try host.emit("energy_mint", json: JSONValue.object(payload).jsonData)
         return PluginResponse(status: 200, body: body)
     }
 

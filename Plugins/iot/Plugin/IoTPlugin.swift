@@ -11,16 +11,19 @@ final class IoTPlugin: StelltronPlugin {
         description: "Raspberry Pi telemetry, scheduling and energy reports",
         routes: [
             Route(.post, "/iot/ping", access: .public, mode: .write, summary: "Heartbeat or node telemetry from a Pi",
-                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"status":{"type":"string","enum":["heartbeat","online"]},"voltage":{"type":"number","minimum":0,"maximum":5},"battery_level":{"type":"number","minimum":0,"maximum":100},"state":{"type":"string"},"nodes_detail":{"type":"array","maxItems":64,"items":{"type":"object","properties":{"uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"voltage":{"type":"number","minimum":0,"maximum":5},"soc":{"type":"number","minimum":0,"maximum":100},"state":{"type":"string","enum":["IDLE","CHARGING","DISCHARGING","FAULT"]}},"required":["uid","voltage","soc","state"]}}},"required":["device_id"]}"#),
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"status":{"type":"string","enum":["heartbeat","online"]},"voltage":{"type":"number","minimum":0,"maximum":1000},"battery_level":{"type":"number","minimum":0,"maximum":100},"state":{"type":"string"},"nodes_detail":{"type":"array","maxItems":64,"items":{"type":"object","properties":{"uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"voltage":{"type":"number","minimum":0,"maximum":1000},"soc":{"type":"number","minimum":0,"maximum":100},"state":{"enum":["IDLE","CHARGING","DISCHARGING","FAULT",null]}},"required":["uid"]}}},"required":["device_id"]}"#),
             Route(.post, "/iot/cmd", access: .public, mode: .write, summary: "Node states in, scheduling commands out",
-                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"nodes":{"type":"array","minItems":1,"maxItems":5,"items":{"type":"object","properties":{"uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"voltage":{"type":"number","minimum":0,"maximum":5},"soc":{"type":"number","minimum":0,"maximum":100},"state":{"type":"string","enum":["IDLE","CHARGING","DISCHARGING","FAULT"]}},"required":["uid","voltage","soc","state"]}}},"required":["device_id","nodes"]}"#),
+                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"nodes":{"type":"array","minItems":1,"maxItems":5,"items":{"type":"object","properties":{"uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"voltage":{"type":"number","minimum":0,"maximum":1000},"soc":{"type":"number","minimum":0,"maximum":100},"state":{"type":"string","enum":["IDLE","CHARGING","DISCHARGING","FAULT"]}},"required":["uid","voltage","soc","state"]}}},"required":["device_id"]}"#),
             Route(.get, "/iot/nodes/:device_id", access: .public, mode: .read, summary: "Nodes seen in the last 2 minutes"),
             Route(.post, "/iot/transfer", access: .public, mode: .write, summary: "Start a manual transfer between two nodes",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"sender_node_uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"receiver_node_uid":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","sender_node_uid","receiver_node_uid"]}"#),
             Route(.post, "/iot/transfer/stop", access: .public, mode: .write, summary: "Stop the transfer, all nodes idle",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id"]}"#),
             Route(.post, "/iot/energy/report", access: .public, mode: .write, summary: "A delivered transfer, to mint LT (signed by a commissioned device)",
-                  requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_transferred":{"type":"number","minimum":0.001,"maximum":10},"duration_seconds":{"type":"number","exclusiveMinimum":0,"maximum":86400},"avg_voltage":{"type":"number","minimum":0,"maximum":5},"report_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","kwh_transferred"]}"#),
+                  requestSchema: IoTPlugin.reportSchema),
+            // The field firmware (v3) posts its reports here: the same route under the API prefix.
+            Route(.post, "/api/v1/iot/energy/report", access: .public, mode: .write, summary: "Alias of /iot/energy/report (field firmware v3)",
+                  requestSchema: IoTPlugin.reportSchema),
             Route(.get, "/api/v1/iot/devices", access: .protected, mode: .read, summary: "The caller's devices"),
             Route(.post, "/api/v1/iot/device/register", access: .protected, mode: .write, summary: "Register or claim a device",
                   requestSchema: #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"device_type":{"type":"string","minLength":1,"maxLength":32},"location":{"type":"string","maxLength":200},"issue_key":{"type":"boolean"},"public_key":{"type":"string","pattern":"^[0-9a-fA-F]{64}$"},"claim_signature":{"type":"string","pattern":"^[0-9a-fA-F]{128}$"}},"required":[]}"#),
@@ -34,6 +37,7 @@ final class IoTPlugin: StelltronPlugin {
             Service("iot.telemetry_summary", writes: false, summary: "mean SoC of the last 10 minutes and device quality"),
             Service("iot.stats", writes: false, summary: "device counts"),
             Service("iot.device", writes: false, summary: "a device's owner and standing under the trust policy"),
+            Service("iot.claim", writes: true, summary: "claim a device for {owner} with its {claim_signature}"),
             Service("iot.authenticate", writes: true, summary: "accept a device's signed post (spends its nonce) or refuse it"),
             Service("iot.commission", writes: true, summary: "commission a device: {device_id, public_key, rated_kw, owner_id?, operator?}"),
             Service("iot.decommission", writes: true, summary: "withdraw a device's commissioning: {device_id, operator?}"),
@@ -41,6 +45,8 @@ final class IoTPlugin: StelltronPlugin {
         slots: [Slot("scheduler")],
         migrations: Schema.migrations
     )
+
+    static let reportSchema = #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_transferred":{"type":"number","minimum":0.001,"maximum":10},"duration_seconds":{"type":"number","exclusiveMinimum":0,"maximum":86400},"avg_voltage":{"type":"number","minimum":0,"maximum":1000},"report_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","kwh_transferred"]}"#
 
     let policy: TrustPolicy
 
@@ -51,12 +57,12 @@ final class IoTPlugin: StelltronPlugin {
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
         switch request.route {
-        case "/iot/ping": return try Telemetry(host: host).ping(try JSONCoding.parseBody(request.body), rawBody: request.body)
+        case "/iot/ping": return try Telemetry(host: host).ping(try JSONCoding.parseBody(request.body))
         case "/iot/cmd": return try Scheduling(host: host).command(request.body)
         case "/iot/nodes/:device_id": return try Scheduling(host: host).nodes(of: request.pathParameters["device_id"] ?? "")
         case "/iot/transfer": return try Scheduling(host: host).startTransfer(request.body)
         case "/iot/transfer/stop": return try Scheduling(host: host).stopTransfer(request.body)
-        case "/iot/energy/report": return try EnergyReports(host: host, policy: policy).report(request)
+        case "/iot/energy/report", "/api/v1/iot/energy/report": return try EnergyReports(host: host, policy: policy).report(request)
         case "/api/v1/iot/devices":
             return try .json(try Devices(host: host, policy: policy).list(owner: try request.requireUser().id))
         case "/api/v1/iot/device/register":
@@ -128,6 +134,11 @@ final class IoTPlugin: StelltronPlugin {
             struct Answer: Encodable { let device_id: String; let owner_id: String?; let commissioned: Bool; let may_mint: Bool; let refusal: String? }
             return try JSONCoding.encode(Answer(device_id: deviceID, owner_id: device.ownerID, commissioned: device.commissionedMs != nil,
                                                 may_mint: standing.mayMint, refusal: standing.refusal))
+        case "iot.claim":
+            struct Claim: Decodable { var device_id: String; var owner: String; var claim_signature: String }
+            let claim = try JSONCoding.decodeBody(Claim.self, from: request)
+            let registration = Devices.Registration(device_id: claim.device_id, claim_signature: claim.claim_signature)
+            return try JSONCoding.encode(try Devices(host: host, policy: policy).register(registration, owner: claim.owner))
         case "iot.authenticate":
             let post = try JSONCoding.decodeBody(DeviceAuthentication.Post.self, from: request)
             return try JSONCoding.encode(try DeviceAuthentication(host: host, policy: policy).authenticate(post))

@@ -11,7 +11,8 @@ struct Scheduling {
 
     struct CommandRequest: Decodable {
         var device_id: String
-        var nodes: [NodeState]
+        /// Absent (the field firmware polls with only `device_id`): the nodes its pings reported.
+        var nodes: [NodeState]?
     }
 
     /// What `scheduler.decide` receives and answers.
@@ -26,33 +27,31 @@ struct Scheduling {
     }
 
     func command(_ body: Data) throws -> PluginResponse {
-        let input = try JSONCoding.decodeBody(CommandRequest.self, from: body)
+        var input = try JSONCoding.decodeBody(CommandRequest.self, from: body)
         try Identifiers.validate(input.device_id)
-        guard !input.nodes.isEmpty, input.nodes.count <= Self.maxNodes else {
-            throw PluginError.badRequest("nodes must hold 1 to \(Self.maxNodes) entries")
-        }
-        var seen = Set<String>()
-        for node in input.nodes {
-            try Identifiers.validate(node.uid, field: "uid")
-            guard seen.insert(node.uid).inserted else { throw PluginError.badRequest("node \(node.uid) is listed twice") }
-            guard (0...100).contains(node.soc) else { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
-            guard node.voltage.isFinite, node.voltage >= 0, node.voltage < 100 else {
-                throw PluginError.badRequest("voltage of node \(node.uid) must be a number from 0 to 100")
+        let nodes: [NodeState]
+        if let given = input.nodes {
+            guard !given.isEmpty, given.count <= Self.maxNodes else {
+                throw PluginError.badRequest("nodes must hold 1 to \(Self.maxNodes) entries")
             }
+            nodes = try Self.validated(given)
+        } else {
+            nodes = try reportedNodes(of: input.device_id)
         }
+        input.nodes = nodes
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try Devices.touch(host, input.device_id, at: now)
-        let decided = try host.call("scheduler.decide", Decision(device_id: input.device_id, nodes: input.nodes,
+        let decided = try host.call("scheduler.decide", Decision(device_id: input.device_id, nodes: nodes,
                                                                   manual_transfer: try activeTransfer(input.device_id)), as: Decided.self)
         // Answer in request order, one command per node, whatever the scheduler returned.
         let byNode = Dictionary(decided.commands.map { ($0.node_id, $0) }, uniquingKeysWith: { first, _ in first })
-        let commands = try input.nodes.map { node -> Command in
+        let commands = try nodes.map { node -> Command in
             guard let command = byNode[node.uid], ["charge", "discharge", "idle"].contains(command.action) else {
                 throw PluginError.internalError("the scheduler gave no valid command for node \(node.uid)")
             }
             return command
         }
-        for (node, command) in zip(input.nodes, commands) {
+        for (node, command) in zip(nodes, commands) {
             try host.execute("""
                 INSERT INTO iot_nodes (device_id, uid, voltage, soc, state, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(device_id, uid) DO UPDATE SET voltage = excluded.voltage, soc = excluded.soc, state = excluded.state,
@@ -65,10 +64,40 @@ struct Scheduling {
                       .double(node.voltage), .int(now)])
         }
         struct Answer: Encodable { let commands: [Command]; let grid_summary: GridSummary }
-        let answer = Answer(commands: commands, grid_summary: GridSummary(nodes: input.nodes, commands: commands))
+        let answer = Answer(commands: commands, grid_summary: GridSummary(nodes: nodes, commands: commands))
         struct Event: Encodable { let device_id: String; let commands: [Command]; let grid_summary: GridSummary }
         try host.emit("schedule", Event(device_id: input.device_id, commands: commands, grid_summary: answer.grid_summary))
         return try .json(answer)
+    }
+
+    /// Checks the nodes a Pi sent: distinct ids, SoC 0–100, voltage within `TelemetryRules`, a
+    /// known state (stored upper-case).
+    static func validated(_ nodes: [NodeState]) throws -> [NodeState] {
+        var seen = Set<String>()
+        return try nodes.map { node in
+            try Identifiers.validate(node.uid, field: "uid")
+            guard seen.insert(node.uid).inserted else { throw PluginError.badRequest("node \(node.uid) is listed twice") }
+            guard TelemetryRules.isPercent(node.soc) else { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
+            guard TelemetryRules.isVoltage(node.voltage) else {
+                throw PluginError.badRequest("voltage of node \(node.uid) must be a number from 0 to 1000")
+            }
+            var checked = node
+            checked.state = try Telemetry.state(node.state, field: "state of node \(node.uid)")
+            return checked
+        }
+    }
+
+    /// The device's nodes as its pings last reported them (seen in the last 2 minutes, with a
+    /// voltage and a SoC), for a poll that sends no nodes.
+    private func reportedNodes(of deviceID: String) throws -> [NodeState] {
+        let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
+        return try host.query("""
+            SELECT uid, voltage, soc, state FROM iot_nodes
+            WHERE device_id = ? AND last_seen_ms >= ? AND voltage IS NOT NULL AND soc IS NOT NULL ORDER BY uid LIMIT ?
+            """, [.text(deviceID), .int(since), .int(Int64(Telemetry.maxNodes))]).compactMap { row in
+            guard let uid = row["uid"]?.stringValue, let voltage = row["voltage"]?.doubleValue, let soc = row["soc"]?.doubleValue else { return nil }
+            return NodeState(uid: uid, voltage: voltage, soc: soc, state: row["state"]?.stringValue.flatMap(TelemetryRules.state) ?? "IDLE")
+        }
     }
 
     struct TransferRequest: Decodable {

@@ -50,13 +50,36 @@ struct Telemetry {
         var isHeartbeat: Bool {
             status == "heartbeat" && voltage == nil && battery_level == nil && nodes_detail == nil && connected_nodes == nil
         }
+
+        /// The `node_data` event: the known fields as validated, nothing the client added.
+        var payload: JSONValue {
+            var fields: [String: JSONValue] = ["device_id": .string(device_id)]
+            func put(_ key: String, _ value: JSONValue?) { if let value { fields[key] = value } }
+            put("status", status.map(JSONValue.string))
+            put("voltage", voltage.map(JSONValue.double))
+            put("battery_level", battery_level.map(JSONValue.double))
+            put("state", state.map(JSONValue.string))
+            put("source", source.map(JSONValue.string))
+            put("timestamp", timestamp.map(JSONValue.string))
+            put("connected_nodes_count", connected_nodes_count.map { .int(Int64($0)) })
+            put("connected_nodes", connected_nodes.map { nodes in
+                .array(nodes.map { node in .object(["uid": .string(node.uid), "voltage": node.voltage.map(JSONValue.double) ?? .null]) })
+            })
+            put("nodes_detail", nodes_detail.map { nodes in
+                .array(nodes.map { node in
+                    .object(["uid": .string(node.uid), "ip": node.ip.map(JSONValue.string) ?? .null, "voltage": node.voltage.map(JSONValue.double) ?? .null,
+                             "soc": node.soc.map(JSONValue.double) ?? .null, "state": node.state.map(JSONValue.string) ?? .null])
+                })
+            })
+            return .object(fields)
+        }
     }
 
     static let maxNodes = 64
 
-    /// `body` is `rawBody` parsed once by the caller; `rawBody` is the `node_data` event's payload.
-    func ping(_ body: JSONValue, rawBody: Data) throws -> PluginResponse {
-        let ping = try Ping(body)
+    /// `body` is the request body, parsed once by the caller.
+    func ping(_ body: JSONValue) throws -> PluginResponse {
+        var ping = try Ping(body)
         try Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         if ping.isHeartbeat {
@@ -64,7 +87,7 @@ struct Telemetry {
             try host.emit("heartbeat", ["device_id": ping.device_id, "status": "heartbeat"])
             return try .json(["status": "received", "type": "heartbeat", "updated": true] as [String: JSONValue])
         }
-        try validate(ping)
+        try validate(&ping)
         // Pings are the busiest write: the device row, every node and the quality row are one
         // statement each, whatever the number of nodes.
         try host.execute("""
@@ -85,27 +108,45 @@ struct Telemetry {
         let commands = try host.query("""
             SELECT node_id, action FROM iot_commands WHERE device_id = ? AND action <> 'idle' ORDER BY node_id
             """, [.text(ping.device_id)]).map { ["node_id": $0["node_id"] ?? .null, "action": $0["action"] ?? .null] as [String: JSONValue] }
-        // The Pi's own JSON is the payload, as it came: its device_id is the one just checked.
-        try host.emit("node_data", json: rawBody)
+        // The payload is what was validated and stored, encoded here: never the client's bytes.
+        try host.emit("node_data", json: ping.payload.jsonData)
         return try .json(["status": .string("received"), "type": .string("node_data"), "updated": .bool(true),
                           "commands": .array(commands.map { .object($0) })] as [String: JSONValue])
     }
 
-    private func validate(_ ping: Ping) throws {
-        if let level = ping.battery_level, !(0...100).contains(level) { throw PluginError.badRequest("battery_level must be within 0–100") }
-        if let voltage = ping.voltage, !(voltage.isFinite && voltage >= 0 && voltage < 100) { throw PluginError.badRequest("voltage must be a number from 0 to 100") }
-        let details = ping.nodes_detail ?? []
-        guard details.count <= Self.maxNodes, (ping.connected_nodes ?? []).count <= Self.maxNodes else {
+    /// Refuses anything outside `TelemetryRules` and upper-cases states, before anything is stored.
+    private func validate(_ ping: inout Ping) throws {
+        let volts = "a number from \(Int(TelemetryRules.voltageRange.lowerBound)) to \(Int(TelemetryRules.voltageRange.upperBound))"
+        if let level = ping.battery_level, !TelemetryRules.isPercent(level) { throw PluginError.badRequest("battery_level must be within 0–100") }
+        if let voltage = ping.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage must be \(volts)") }
+        if let state = ping.state { ping.state = try Self.state(state, field: "state") }
+        if let source = ping.source { try Identifiers.validateText(source, field: "source", maxLength: 64) }
+        if let timestamp = ping.timestamp { try Identifiers.validateText(timestamp, field: "timestamp", maxLength: 64) }
+        if let count = ping.connected_nodes_count, !(0...Self.maxNodes).contains(count) {
+            throw PluginError.badRequest("connected_nodes_count must be within 0–\(Self.maxNodes)")
+        }
+        guard (ping.nodes_detail ?? []).count <= Self.maxNodes, (ping.connected_nodes ?? []).count <= Self.maxNodes else {
             throw PluginError.badRequest("at most \(Self.maxNodes) nodes per ping")
         }
-        for node in details {
+        for index in (ping.nodes_detail ?? []).indices {
+            let node = ping.nodes_detail![index]
             try Identifiers.validate(node.uid, field: "uid")
-            if let soc = node.soc, !(0...100).contains(soc) { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
-            if let voltage = node.voltage, !(voltage.isFinite && voltage >= 0 && voltage < 100) {
-                throw PluginError.badRequest("voltage of node \(node.uid) must be a number from 0 to 100")
-            }
+            if let soc = node.soc, !TelemetryRules.isPercent(soc) { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
+            if let voltage = node.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage of node \(node.uid) must be \(volts)") }
+            if let ip = node.ip, !TelemetryRules.isAddress(ip) { throw PluginError.badRequest("ip of node \(node.uid) must be an IP address") }
+            if let state = node.state { ping.nodes_detail![index].state = try Self.state(state, field: "state of node \(node.uid)") }
         }
-        for node in ping.connected_nodes ?? [] { try Identifiers.validate(node.uid, field: "uid") }
+        for node in ping.connected_nodes ?? [] {
+            try Identifiers.validate(node.uid, field: "uid")
+            if let voltage = node.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage of node \(node.uid) must be \(volts)") }
+        }
+    }
+
+    static func state(_ text: String, field: String) throws -> String {
+        guard let state = TelemetryRules.state(text) else {
+            throw PluginError.badRequest("\(field) must be one of \(TelemetryRules.states.sorted().joined(separator: ", "))")
+        }
+        return state
     }
 
     private struct NodeReport {

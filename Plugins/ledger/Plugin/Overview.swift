@@ -16,8 +16,13 @@ enum PeerStats {
     }
 }
 
-/// `GET /api/v1/ledger/overview`.
+/// `GET /api/v1/ledger/overview`: the contract's four figures at the top level, the detail of each
+/// area beside them.
 struct Overview: Encodable {
+    let total_minted: Double
+    let total_burned: Double
+    let circulating_supply: Double
+    let total_co2_saved_kg: Double
     let marketplace: [String: JSONValue]
     let tokens: [String: JSONValue]
     let defi: [String: JSONValue]
@@ -31,6 +36,8 @@ struct Overview: Encodable {
         let defi = PeerStats.fetch("defi.stats", host: journal.host)
         let depin = PeerStats.fetch("depin.stats", host: journal.host)
         return Overview(
+            total_minted: stats.total_minted, total_burned: stats.total_burned, circulating_supply: stats.circulating_supply,
+            total_co2_saved_kg: stats.total_co2_saved_kg,
             marketplace: [
                 "total_trades": .int(stats.total_trades), "total_energy_traded": .double(stats.total_energy_traded_kwh),
                 "total_volume": .double(stats.total_trade_volume), "total_fees": .double(stats.total_fees),

@@ -15,7 +15,7 @@ final class MarketPlugin: StelltronPlugin {
                   requestSchema: #"{"type":"object","properties":{"type":{"type":"string","enum":["buy","sell"]},"kwh_amount":{"type":"number","minimum":0.001,"maximum":1000},"token_price":{"type":"number","minimum":0.01,"maximum":1000000}},"required":["type","kwh_amount","token_price"]}"#),
             Route(.post, "/api/v1/market/order/cancel", access: .protected, mode: .write, summary: "Cancel an open order",
                   requestSchema: #"{"type":"object","properties":{"order_id":{"type":"string"}},"required":["order_id"]}"#),
-            // A quote may be recorded in the price history, so it runs in the write transaction.
+            // The pricing slot is a writing service (it may record), so the route is a write one.
             Route(.get, "/api/v1/market/price", access: .protected, mode: .write, summary: "The dynamic price with its factors"),
             Route(.get, "/api/v1/market/history", access: .protected, mode: .read, summary: "The last 50 trade prices"),
         ],
@@ -26,7 +26,8 @@ final class MarketPlugin: StelltronPlugin {
         ],
         slots: [Slot("pricing")],
         migrations: Schema.migrations,
-        // Goes on matching orders whose matching a request cut short (OrderLimits).
+        // Goes on matching orders whose matching a request cut short (OrderLimits), and records
+        // the price in the history when telemetry moved it (at most once a minute).
         tickIntervalMilliseconds: 1_000
     )
 
@@ -40,7 +41,7 @@ final class MarketPlugin: StelltronPlugin {
 
     func tick(host: PluginHost) throws {
         let trades = try Orders(host: host, limits: limits).matchPending(budget: limits.maxFillsPerRequest)
-        if trades > 0 { try publishQuote(host, traded: true) }
+        try publishQuote(host, traded: trades > 0)
     }
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
@@ -62,8 +63,9 @@ final class MarketPlugin: StelltronPlugin {
             try publishQuote(host, traded: false)
             return try .json(["message": "Order cancelled successfully"])
         case "/api/v1/market/price":
-            // Through the slot, so that a formula plugin named in plugins.conf answers here too.
-            return PluginResponse(status: 200, body: try host.callRaw("pricing.quote", Data(#"{"record":"if_changed"}"#.utf8)))
+            // Through the slot, so that a formula plugin named in plugins.conf answers here too. A
+            // GET records nothing: the tick and the trades keep the history.
+            return PluginResponse(status: 200, body: try host.callRaw("pricing.quote", Data(#"{"record":"never"}"#.utf8)))
         case "/api/v1/market/history":
             return try .json(try History.recent(host, timeZone: formula.timeZone))
         default:

@@ -5,15 +5,15 @@ import StelltronPluginKit
 
 /// The `pricing` slot as the market fills it: gathers the formula's inputs (the book here, the
 /// telemetry through the `iot` plugin when it is loaded) and records quotes in the ledger's price
-/// history — at most once a minute unless the price moved, and always when asked (trades, energy
-/// reports).
+/// history — when the price moved, at most once a minute, and always when asked (trades, energy
+/// reports). Reading the price never records it.
 struct Pricing {
     let formula: PricingFormula
     let host: PluginHost
 
     struct Request: Decodable {
-        /// "always": record this quote; "if_changed" (default): once a minute unless it moved;
-        /// "never": just quote.
+        /// "always": record this quote; "if_changed" (default): when it moved since the last
+        /// record and that record is a minute old; "never": just quote.
         var record: String?
     }
 
@@ -89,7 +89,7 @@ struct Pricing {
         case "never": return false
         default:
             guard let last = try host.query("SELECT price, recorded_ms FROM market_last_quote WHERE id = 1").first else { return true }
-            if last["price"]?.doubleValue != price { return true }
+            guard last["price"]?.doubleValue != price else { return false }
             let recorded = last["recorded_ms"]?.int64Value ?? 0
             return Int64(now.timeIntervalSince1970 * 1000) - recorded >= 60_000
         }

@@ -2,12 +2,22 @@ import Foundation
 
 /// Checks shared by plugins that accept ids from devices and callers.
 public enum Identifiers {
-    /// Device ids, node uids, report ids: 1–64 letters, digits, `-`, `_`, `.` and `:`. Anything
-    /// else is a 400 naming `field`.
+    /// Device ids, node uids, report ids: 1–64 ASCII letters, digits, `-`, `_`, `.` and `:` (a MAC
+    /// address such as `00:A0:C9:1E:6B:F1` is one). Other letters are refused, so that no two ids
+    /// look alike on screen (homoglyphs). Anything else is a 400 naming `field`.
     public static func validate(_ id: String, field: String = "device_id") throws {
-        guard (1...64).contains(id.utf8.count),
-              id.utf8.allSatisfy(isPlainASCII) || id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
-            throw PluginError.badRequest("\(field) must be 1–64 letters, digits, '-', '_', '.' or ':'")
+        guard (1...64).contains(id.utf8.count), id.utf8.allSatisfy(isPlainASCII) else {
+            throw PluginError.badRequest("\(field) must be 1–64 ASCII letters, digits, '-', '_', '.' or ':'")
+        }
+    }
+
+    /// Free text a client sends (a location, a telemetry source): at most `maxLength` bytes and no
+    /// control characters — a NUL would be stored and read back cut short, a CR or LF would break
+    /// a line-based consumer.
+    public static func validateText(_ text: String, field: String, maxLength: Int) throws {
+        guard text.utf8.count <= maxLength else { throw PluginError.badRequest("\(field) must be at most \(maxLength) bytes") }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw PluginError.badRequest("\(field) must not contain control characters")
         }
     }
 }
