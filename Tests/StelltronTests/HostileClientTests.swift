@@ -9,31 +9,138 @@ import StelltronTesting
 /// Issue 14, group C, where a client speaks HTTP badly on purpose: raw bytes over a socket.
 @Suite("hostile clients")
 struct HostileClientTests {
+    /// A raw TCP connection to the host on loopback.
+    final class RawConnection {
+        let socket: Int32
+
+        init(port: Int) throws {
+            socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw TestHostError(message: "socket failed") }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { close(socket); throw TestHostError(message: "connect failed") }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(socket) }
+
+        func send(_ text: String) {
+            _ = Array(text.utf8).withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+
+        func halfClose() { shutdown(socket, Int32(SHUT_WR)) }
+
+        /// What arrives next, "" once the host closed the connection (or after 10 s of nothing).
+        /// The blocking read runs on its own thread: the host under test needs the cooperative pool.
+        func receive() async -> String {
+            let socket = socket
+            return await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    var buffer = [UInt8](repeating: 0, count: 65536)
+                    let count = recv(socket, &buffer, buffer.count, 0)
+                    continuation.resume(returning: count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "")
+                }
+            }
+        }
+
+        /// Everything until the host closes.
+        func receiveAll() async -> String {
+            var all = ""
+            while case let chunk = await receive(), !chunk.isEmpty { all += chunk }
+            return all
+        }
+    }
+
     /// Sends `request` as it is, half-closes, and reads the whole answer.
-    static func exchange(port: Int, _ request: [UInt8]) throws -> String {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TestHostError(message: "socket failed") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    static func exchange(port: Int, _ request: [UInt8]) async throws -> String {
+        let connection = try RawConnection(port: port)
+        connection.send(String(decoding: request, as: UTF8.self))
+        connection.halfClose()
+        return await connection.receiveAll()
+    }
+
+    static let upgrade = "GET /ws/market HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+    /// C8: an address holds at most `max_connections_per_ip` connections, and a request that does
+    /// not arrive whole within `request_timeout_seconds` loses its connection.
+    @Test func halfSentRequestsAreClosedAndConnectionsCapped() async throws {
+        try await LiveHost.with(["ledger"], configure: {
+            $0.connections.maxConnectionsPerIP = 4
+            $0.connections.requestTimeoutSeconds = 0.5
+        }) { host in
+            let port = try #require(host.http.port)
+            let slow = try (0..<4).map { _ in try RawConnection(port: port) }
+            for connection in slow { connection.send("POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Le") }
+            let refused = try RawConnection(port: port)
+            refused.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await refused.receive().isEmpty) // closed at once: the address is at its quota
+            let started = Date()
+            for connection in slow { #expect(await connection.receiveAll().isEmpty) }
+            #expect(Date().timeIntervalSince(started) < 5)
+            // Their slots are free again.
+            #expect(try await Self.exchange(port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 200"))
         }
-        guard connected == 0 else { throw TestHostError(message: "connect failed") }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
-        shutdown(socket, Int32(SHUT_WR))
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            answer += buffer[0..<count]
+    }
+
+    /// C8: an idle keep-alive connection is closed after `idle_timeout_seconds`; an event stream
+    /// with keep-alive comments is not idle.
+    @Test func idleConnectionsAreClosedButLiveStreamsStay() async throws {
+        try await LiveHost.with(["ledger"], configure: {
+            $0.connections.idleTimeoutSeconds = 1.5
+            $0.sseKeepAliveSeconds = 0.5
+        }) { host in
+            let port = try #require(host.http.port)
+            let stream = try RawConnection(port: port)
+            stream.send("GET /iot/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            let idle = try RawConnection(port: port)
+            idle.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await idle.receive().hasPrefix("HTTP/1.1 200"))
+            let started = Date()
+            #expect(await idle.receiveAll().isEmpty)
+            #expect(Date().timeIntervalSince(started) < 5)
+            // The stream kept receiving keep-alives the whole time.
+            var received = ""
+            for _ in 0..<4 { received += await stream.receive() }
+            #expect(received.contains(": keep-alive"))
         }
-        return String(decoding: answer, as: UTF8.self)
+    }
+
+    /// C8: live feeds per address are capped (SSE and WebSocket together), and an upgrade counts
+    /// against the rate limit like any request. A refused upgrade is closed at once with code
+    /// 1013 and the reason (the framework would answer an empty 400 otherwise).
+    @Test func liveFeedsAndUpgradesAreLimitedPerAddress() async throws {
+        try await LiveHost.with(["ledger"], configure: { $0.connections.maxSubscribersPerIP = 2 }) { host in
+            let port = try #require(host.http.port)
+            let first = try RawConnection(port: port), second = try RawConnection(port: port)
+            first.send("GET /iot/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            second.send(Self.upgrade)
+            #expect(await first.receive().hasPrefix("HTTP/1.1 200"))
+            #expect(await second.receive().hasPrefix("HTTP/1.1 101"))
+            let (status, answer, _) = try await host.post("/iot/events", "")
+            #expect(status == .methodNotAllowed && answer["error"] is String)
+            let third = try await host.http.execute(uri: "/iot/events", method: .get)
+            #expect(third.status == .tooManyRequests)
+            #expect(Fixtures.json(Data(third.body.readableBytesView))["error"] is String)
+            let full = try await Self.exchange(port: port, Array(Self.upgrade.utf8))
+            #expect(full.hasPrefix("HTTP/1.1 101") && full.contains("at most 2 live feeds"), "\(full)")
+        }
+        try await LiveHost.with(["ledger"], configure: { $0.rateLimitPerMinute = 3 }) { host in
+            let port = try #require(host.http.port)
+            let feed = try RawConnection(port: port)
+            feed.send(Self.upgrade)
+            #expect(await feed.receive().hasPrefix("HTTP/1.1 101"))
+            for _ in 0..<2 { #expect(try await host.get("/health").0 == .ok) }
+            // The fourth request of the minute is an upgrade: refused like any other.
+            let limited = try await Self.exchange(port: port, Array(Self.upgrade.utf8))
+            #expect(limited.hasPrefix("HTTP/1.1 101") && limited.contains("rate limit of 3 requests per minute exceeded"), "\(limited)")
+            #expect(try await host.get("/health").0 == .tooManyRequests)
+        }
     }
 
     /// C10: a chunk size that is not hex, or a body shorter than announced, is a 400 (or a closed
@@ -45,7 +152,7 @@ struct HostileClientTests {
             let truncated = "POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"device_id\":"
             let authTruncated = "POST /api/v1/auth/signup HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"wallet"
             for raw in [chunked, truncated, authTruncated] {
-                let answer = try Self.exchange(port: port, Array(raw.utf8))
+                let answer = try await Self.exchange(port: port, Array(raw.utf8))
                 #expect(!answer.hasPrefix("HTTP/1.1 5"), "\(answer)")
                 if !answer.isEmpty {
                     #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")

@@ -32,6 +32,8 @@ public struct HostConfiguration: Sendable {
     public var subscriberQueueCapacity: Int = 512
     /// The largest event payload a plugin may publish (its compact JSON); a larger one is refused.
     public var eventMaxBytes: Int = 16 * 1024
+    /// Timeouts and per-address quotas of connections and live subscribers.
+    public var connections = ConnectionSettings()
     /// Requests per minute per client IP (GCRA); 0 disables the limit.
     public var rateLimitPerMinute: Int = 100
     /// Peers whose `X-Forwarded-For` is believed (reverse proxies in front of the host).
@@ -160,6 +162,10 @@ private struct RawFile: Decodable {
         var event_replay_capacity: Int?
         var subscriber_queue_capacity: Int?
         var event_max_bytes: Int?
+        var request_timeout_seconds: Double?
+        var idle_timeout_seconds: Double?
+        var max_connections_per_ip: Int?
+        var max_subscribers_per_ip: Int?
         var required_slots: [String]?
         var rate_limit_per_minute: Int?
         var trusted_proxies: [String]?
@@ -213,6 +219,19 @@ private struct RawFile: Decodable {
             if let limit = host.event_max_bytes {
                 guard limit >= 256 else { throw ConfigurationError(file: file, message: "host.event_max_bytes must be at least 256") }
                 configuration.eventMaxBytes = limit
+            }
+            for (name, value) in [("request_timeout_seconds", host.request_timeout_seconds), ("idle_timeout_seconds", host.idle_timeout_seconds)] {
+                if let value, !(value > 0 && value.isFinite) { throw ConfigurationError(file: file, message: "host.\(name) must be positive") }
+            }
+            for (name, value) in [("max_connections_per_ip", host.max_connections_per_ip), ("max_subscribers_per_ip", host.max_subscribers_per_ip)] {
+                if let value, value < 1 { throw ConfigurationError(file: file, message: "host.\(name) must be at least 1") }
+            }
+            configuration.connections.requestTimeoutSeconds = host.request_timeout_seconds ?? configuration.connections.requestTimeoutSeconds
+            configuration.connections.idleTimeoutSeconds = host.idle_timeout_seconds ?? configuration.connections.idleTimeoutSeconds
+            configuration.connections.maxConnectionsPerIP = host.max_connections_per_ip ?? configuration.connections.maxConnectionsPerIP
+            configuration.connections.maxSubscribersPerIP = host.max_subscribers_per_ip ?? configuration.connections.maxSubscribersPerIP
+            if configuration.connections.idleTimeoutSeconds <= configuration.sseKeepAliveSeconds {
+                throw ConfigurationError(file: file, message: "host.idle_timeout_seconds must be longer than sse_keepalive_seconds, or idle event streams are closed")
             }
             configuration.requiredSlots = host.required_slots ?? []
             if let limit = host.rate_limit_per_minute {

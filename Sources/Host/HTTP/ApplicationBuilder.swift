@@ -18,20 +18,27 @@ public func buildApplication(
         try await AuthService(configuration: configuration, store: runtime.store, clock: runtime.clock)
     }
     let router = Router(context: HostRequestContext.self)
+    let quotas = ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies))
+    // One limiter for the router and for WebSocket upgrades, which never reach the router.
+    let limiter = configuration.rateLimitPerMinute > 0 ? RateLimiter(limitPerMinute: configuration.rateLimitPerMinute) : nil
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies)))
     router.add(middleware: CORSPolicyMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
-    if configuration.rateLimitPerMinute > 0 {
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limitPerMinute: configuration.rateLimitPerMinute), clock: runtime.clock))
+    if let limiter {
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, clock: runtime.clock))
     }
     router.add(middleware: JSONErrorMiddleware())
     HealthEndpoint.register(on: router, runtime: runtime)
     let openAPI = OpenAPIDocument.build(runtime: runtime)
     router.get("/openapi.json") { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
-    EventStreamEndpoint.register(on: router, runtime: runtime)
+    EventStreamEndpoint.register(on: router, runtime: runtime, quotas: quotas)
     AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
     PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
-    router.get(RouterPath(MarketFeed.path)) { _, _ -> Response in
+    router.get(RouterPath(MarketFeed.path)) { _, context -> Response in
+        // An upgrade refused for the subscriber quota arrives here as a plain GET.
+        guard quotas.hasSubscriberRoom(context.clientIP) else {
+            throw APIError(.tooManyRequests, "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address")
+        }
         throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
     }
     PluginRoutes.refuseOtherMethods(on: router, [
@@ -41,7 +48,7 @@ public func buildApplication(
     ])
     return Application(
         router: router,
-        server: MarketFeed.serverBuilder(runtime: runtime),
+        server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),
         configuration: .init(
             address: .hostname(configuration.host, port: port ?? configuration.port),
             serverName: "stelltron"),

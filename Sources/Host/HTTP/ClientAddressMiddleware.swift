@@ -11,15 +11,20 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if trustedProxies.contains(context.peerIP) {
-            let chain = request.headers[values: Self.forwardedFor]
-                .flatMap { $0.split(separator: ",") }
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-            if !chain.isEmpty {
-                context.forwardedClientIP = chain.last(where: { !trustedProxies.contains($0) }) ?? chain.first
-            }
-        }
+        let client = Self.clientIP(peer: context.peerIP, headers: request.headers, trustedProxies: trustedProxies)
+        if client != context.peerIP { context.forwardedClientIP = client }
         return try await next(request, context)
+    }
+
+    /// The client behind `peer`: `peer` itself unless it is a trusted proxy that forwarded for
+    /// someone. Also used for WebSocket upgrades, which do not pass through the router.
+    static func clientIP(peer: String, headers: HTTPFields, trustedProxies: Set<String>) -> String {
+        guard trustedProxies.contains(peer) else { return peer }
+        let chain = headers[values: forwardedFor]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard !chain.isEmpty else { return peer }
+        return chain.last(where: { !trustedProxies.contains($0) }) ?? chain.first ?? peer
     }
 }

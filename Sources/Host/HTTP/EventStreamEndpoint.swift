@@ -9,13 +9,18 @@ import ServiceLifecycle
 /// keep-alive interval keeps proxies from closing an idle stream. The keep-alive goes through the
 /// subscriber's own bounded queue, so a client that stops reading is dropped like any slow one.
 enum EventStreamEndpoint {
-    static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime) {
+    static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, quotas: ClientQuotas) {
         let hub = runtime.hub
         let interval = runtime.configuration.sseKeepAliveSeconds
-        router.get("/iot/events") { request, _ -> Response in
+        router.get("/iot/events") { request, context -> Response in
+            let client = context.clientIP
+            guard quotas.addSubscriber(client) else {
+                throw APIError(.tooManyRequests, "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address")
+            }
             let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
             let subscription = hub.subscribe(after: lastID)
             let body = ResponseBody { writer in
+                defer { quotas.removeSubscriber(client) }
                 let keepAlive = Task {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))

@@ -12,27 +12,57 @@ enum MarketFeed {
     static let path = "/ws/market"
     static let forwardedTypes: Set<String> = ["trade", "price_tick"]
 
-    static func serverBuilder(runtime: PluginRuntime) -> HTTPServerBuilder {
-        .http1WebSocketUpgrade { request, _, _ in
-            guard request.path.map({ $0.split(separator: "?").first.map(String.init) ?? $0 }) == path else { return .dontUpgrade }
-            return .upgrade([:]) { inbound, outbound, _ in
-                let subscription = runtime.hub.subscribe()
-                defer { runtime.hub.unsubscribe(subscription.id) }
-                let welcome = "{\"type\":\"welcome\",\"message\":\"connected to the Stelltron market feed\",\"timestamp\":\"\(Date().formatted(.iso8601))\"}"
-                try await outbound.write(.text(welcome))
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    // The client's side: nothing to act on, but its end (close) ends the feed.
-                    group.addTask {
-                        for try await _ in inbound {}
-                    }
-                    group.addTask {
-                        for await event in subscription.events where forwardedTypes.contains(event.type) {
-                            try await outbound.write(.text(event.frame))
-                        }
-                    }
-                    try await group.next()
-                    group.cancelAll()
+    /// The server: HTTP/1 with this feed's WebSocket upgrade, every connection guarded by
+    /// `quotas` (timeouts, per-address caps). An upgrade counts against the rate limit and the
+    /// address's subscriber quota. A refused one is still upgraded, then closed at once with code
+    /// 1013 (try again later) and the reason: the framework answers a declined upgrade with an
+    /// empty 400, which would tell the client nothing.
+    static func serverBuilder(runtime: PluginRuntime, quotas: ClientQuotas, limiter: RateLimiter?) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            GuardedChannel(inner: HTTP1WebSocketUpgradeChannel(
+                responder: responder,
+                configuration: WebSocketServerConfiguration(autoPing: .enabled(timePeriod: .seconds(30))),
+                shouldUpgrade: { request, channel, _ in try await shouldUpgrade(request, channel, runtime: runtime, quotas: quotas, limiter: limiter) }),
+                quotas: quotas)
+        }
+    }
+
+    private static func refusal(_ reason: String) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        .upgrade([:]) { _, outbound, _ in try await outbound.close(.unknown(1013), reason: reason) }
+    }
+
+    private static func shouldUpgrade(_ request: HTTPRequest, _ channel: any Channel, runtime: PluginRuntime, quotas: ClientQuotas,
+                                      limiter: RateLimiter?) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard request.path.map({ $0.split(separator: "?").first.map(String.init) ?? $0 }) == path else { return .dontUpgrade }
+        let client = ClientAddressMiddleware.clientIP(peer: channel.remoteAddress?.ipAddress ?? "unknown", headers: request.headerFields,
+                                                      trustedProxies: quotas.trustedProxies)
+        if let limiter, case .limited(let seconds) = limiter.check(client, at: runtime.clock()) {
+            return refusal("rate limit of \(limiter.limit) requests per minute exceeded; retry in \(seconds) s")
+        }
+        let full = "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address"
+        guard quotas.hasSubscriberRoom(client) else { return refusal(full) }
+        return .upgrade([:]) { inbound, outbound, _ in
+            guard quotas.addSubscriber(client) else {
+                try await outbound.close(.unknown(1013), reason: full)
+                return
+            }
+            defer { quotas.removeSubscriber(client) }
+            let subscription = runtime.hub.subscribe()
+            defer { runtime.hub.unsubscribe(subscription.id) }
+            let welcome = "{\"type\":\"welcome\",\"message\":\"connected to the Stelltron market feed\",\"timestamp\":\"\(Date().formatted(.iso8601))\"}"
+            try await outbound.write(.text(welcome))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The client's side: nothing to act on, but its end (close) ends the feed.
+                group.addTask {
+                    for try await _ in inbound {}
                 }
+                group.addTask {
+                    for await event in subscription.events where forwardedTypes.contains(event.type) {
+                        try await outbound.write(.text(event.frame))
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
             }
         }
     }

@@ -15,13 +15,15 @@ struct LiveHost: Sendable {
 
     /// Runs `body` against a host with `plugins` (ids of the five domain plugins, in load order)
     /// and the given `[plugin.config]` JSON per plugin id.
-    static func with(_ plugins: [String], config: [String: String] = [:], _ body: @escaping @Sendable (LiveHost) async throws -> Void) async throws {
+    static func with(_ plugins: [String], config: [String: String] = [:], configure: (inout HostConfiguration) -> Void = { _ in },
+                     _ body: @escaping @Sendable (LiveHost) async throws -> Void) async throws {
         let libraries = ["ledger": "StelltronLedger", "market": "StelltronMarket", "iot": "StelltronIoT", "defi": "StelltronDefi", "depin": "StelltronDepin"]
         let clock = TestClock()
         var configuration = Fixtures.configuration(plugins.map { id in
             .init(id: id, library: BuildProducts.library(libraries[id]!), configJSON: Data((config[id] ?? "{}").utf8))
         })
         configuration.rateLimitPerMinute = 0 // the clock stands still unless a test moves it
+        configure(&configuration)
         let runtime = try Fixtures.runtime(configuration, clock: clock)
         try await buildApplication(runtime: runtime, port: 0).test(.live) { http in
             try await body(LiveHost(http: http, runtime: runtime, clock: clock))
