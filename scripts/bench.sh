@@ -38,7 +38,10 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "== cold start and idle memory (five plugins)"
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; rm -rf "$scratch"' EXIT
-sed "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$bin\"|" plugins.conf > "$scratch/plugins.conf"
+# wrk and the SSE fan-out open thousands of connections from one address: lift the per-address caps.
+sed -e "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$bin\"|" \
+    -e "s|^max_connections_per_ip = .*|max_connections_per_ip = 30000|" -e "s|^max_subscribers_per_ip = .*|max_subscribers_per_ip = 30000|" \
+    plugins.conf > "$scratch/plugins.conf"
 port=18080
 start_server() {
   rm -f "$scratch"/db* "$scratch"/jwt-secret

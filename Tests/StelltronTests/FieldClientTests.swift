@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import StelltronHost
 import StelltronTesting
@@ -163,6 +164,43 @@ struct FieldClientTests {
             _ = try await host.post("/iot/ping", #"{"device_id":"rpi-1","nodes_detail":[{"uid":"A","voltage":3.9,"soc":55,"state":"IDLE"}]}"#)
             try await host.runtime.tick(market)
             #expect(try await records() == before + 1)
+        }
+    }
+}
+
+/// Issue 14, C15: the public verify re-hashes only what came after the checkpoint; operators
+/// re-check everything with `ledger.verify {"full": true}`.
+@Suite("ledger verification from a checkpoint")
+struct LedgerCheckpointTests {
+    @Test func publicVerifyStartsAtTheCheckpointAndAFullCheckFindsOldDamage() async throws {
+        try await LiveHost.with(["ledger"]) { host in
+            let wallet = TestWallet()
+            for _ in 0..<30 { try await host.mint(wallet.address, lt: 1) }
+            func verify() async throws -> [String: Any] { Fixtures.json(try await host.get("/api/v1/ledger/verify").1) }
+            let before = try await verify()
+            #expect(before["valid"] as? Bool == true && before["entries"] as? Int == 30)
+            let (status, body) = try await host.runtime.callService("ledger.verify", json: Data(#"{"full":true}"#.utf8))
+            #expect(status == 0 && Fixtures.json(body)["checked_from_seq"] as? Int == 0)
+            for _ in 0..<5 { try await host.mint(wallet.address, lt: 1) }
+            let incremental = try await verify()
+            #expect(incremental["valid"] as? Bool == true)
+            #expect(incremental["entries"] as? Int == 35)
+            #expect(incremental["checked_from_seq"] as? Int == 30)
+
+            // Damage after the checkpoint is found by anyone; damage before it by the full check.
+            try await host.runtime.store.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 33") }
+            #expect(try await verify()["broken_seq"] as? Int == 33)
+            try await host.runtime.store.pool.write { db in
+                try db.execute(sql: "UPDATE ledger_entries SET amount = amount - 1 WHERE seq = 33")
+                try db.execute(sql: "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 7")
+            }
+            #expect(try await verify()["valid"] as? Bool == true)
+            let full = Fixtures.json(try await host.runtime.callService("ledger.verify", json: Data(#"{"full":true}"#.utf8)).body)
+            #expect(full["valid"] as? Bool == false && full["broken_seq"] as? Int == 7)
+            // A checkpoint whose entry no longer carries its hash is not trusted: back to a full run.
+            try await host.runtime.store.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET hash = 'x' WHERE seq = 30") }
+            let restarted = try await verify()
+            #expect(restarted["checked_from_seq"] as? Int == 0 && restarted["valid"] as? Bool == false)
         }
     }
 }

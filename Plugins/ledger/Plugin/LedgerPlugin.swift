@@ -11,13 +11,20 @@ final class LedgerPlugin: StelltronPlugin {
         description: "LT balances, the hash-chained journal and the public transparency API",
         routes: PublicAPI.routes,
         services: LedgerServices.declarations,
-        migrations: Schema.migrations
+        migrations: Schema.migrations,
+        // Moves the verification checkpoint forward (Verification).
+        tickIntervalMilliseconds: 10_000
     )
 
     init(config: JSONValue, host: PluginHost) throws {}
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
         try PublicAPI.handle(request, journal: Journal(host: host))
+    }
+
+    func tick(host: PluginHost) throws {
+        let result = try Verification.run(host, advance: true)
+        if !result.valid { host.log(.error, "ledger verification failed at seq \(result.broken_seq ?? -1): \(result.reason ?? "?")") }
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {

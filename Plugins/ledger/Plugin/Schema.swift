@@ -38,5 +38,16 @@ enum Schema {
                 value INTEGER NOT NULL
             );
             """),
+        // The state of the journal as last verified (a prefix of it), so that a public verify
+        // re-hashes only the entries after it.
+        Migration("003_checkpoint", """
+            CREATE TABLE ledger_checkpoint (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                seq INTEGER NOT NULL,
+                hash TEXT NOT NULL,
+                balances TEXT NOT NULL,
+                checked_at TEXT NOT NULL
+            );
+            """),
     ]
 }

@@ -12,6 +12,7 @@ enum LedgerServices {
         Service("ledger.lock", writes: true, summary: "move LT from an account into escrow:<escrow>"),
         Service("ledger.release", writes: true, summary: "move LT out of escrow:<escrow> to an account"),
         Service("ledger.balance", writes: false, summary: "an account's balance"),
+        Service("ledger.verify", writes: true, summary: "verify the journal ({full: true}: from the first entry) and move the checkpoint"),
         Service("ledger.record_trade", writes: true, summary: "chain a completed trade"),
         Service("ledger.record_carbon", writes: true, summary: "chain a carbon credit"),
         Service("ledger.record_price", writes: true, summary: "chain a price calculation"),
@@ -91,6 +92,10 @@ enum LedgerServices {
 
     static func call(_ name: String, _ request: Data, journal: Journal) throws -> Data {
         switch name {
+        case "ledger.verify":
+            struct Request: Decodable { var full: Bool? }
+            let input = request.isEmpty ? Request() : try JSONCoding.decodeBody(Request.self, from: request)
+            return try JSONCoding.encode(try Verification.run(journal.host, full: input.full ?? false, advance: true))
         case "ledger.mint":
             let input = try JSONCoding.decodeBody(Mint.self, from: request)
             let kind = input.kind ?? "mint"

@@ -1,8 +1,14 @@
+import Foundation
 import LedgerCore
 import StelltronPluginKit
 
 /// `GET /api/v1/ledger/verify`: recomputes every entry's hash from its columns, and checks that
 /// the stored balances are what the entries add up to and that the books balance.
+///
+/// The public route starts from the checkpoint (the last verified prefix: its head hash and the
+/// balances it added up to), so its cost follows the entries since then, not the whole journal;
+/// the ledger's tick moves the checkpoint forward every 10 s. `ledger.verify {"full": true}`
+/// (`stelltron call`) re-checks everything from the first entry, for operators.
 struct Verification: Encodable {
     var valid: Bool
     var entries: Int64
@@ -11,22 +17,56 @@ struct Verification: Encodable {
     var reason: String?
     var balances_consistent: Bool
     var circulating_supply: Double
+    /// The entries re-hashed by this run began after this seq (0: from the first entry).
+    var checked_from_seq: Int64
 
     static let batch = 2_000
 
-    static func run(_ host: PluginHost) throws -> Verification {
-        var previous = EntryHasher.genesis
-        var checked: Int64 = 0
-        var lastSeq: Int64 = 0
-        var computed: [String: Int64] = [:]
+    /// The verified prefix: up to `seq`, whose hash is `hash`, adding up to `balances`.
+    struct Checkpoint: Codable {
+        var seq: Int64
+        var hash: String
+        var balances: [String: Int64]
+    }
+
+    /// The stored checkpoint, if its entry still carries the hash it recorded.
+    static func checkpoint(_ host: PluginHost) throws -> Checkpoint? {
+        guard let row = try host.query("SELECT seq, hash, balances FROM ledger_checkpoint WHERE id = 1").first,
+              let seq = row["seq"]?.int64Value, let hash = row["hash"]?.stringValue, let text = row["balances"]?.stringValue,
+              let balances = try? JSONCoding.decode([String: Int64].self, from: Data(text.utf8)) else { return nil }
+        let stored = try host.query("SELECT hash FROM ledger_entries WHERE seq = ?", [.int(seq)]).first?["hash"]?.stringValue
+        return stored == hash ? Checkpoint(seq: seq, hash: hash, balances: balances) : nil
+    }
+
+    /// Verifies from the stored checkpoint (or from the start) and, when asked and valid, records
+    /// the new one (a write: the tick and the operator service only).
+    static func run(_ host: PluginHost, full: Bool = false, advance: Bool = false) throws -> Verification {
+        let start = full ? nil : try checkpoint(host)
+        let (result, reached) = try run(host, from: start)
+        if advance, result.valid, let reached {
+            try host.execute("""
+                INSERT INTO ledger_checkpoint (id, seq, hash, balances, checked_at) VALUES (1, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, balances = excluded.balances, checked_at = excluded.checked_at
+                """, [.int(reached.seq), .text(reached.hash), .text(String(decoding: try JSONCoding.encode(reached.balances), as: UTF8.self)),
+                      .text(host.now().formatted(.iso8601))])
+        }
+        return result
+    }
+
+    private static func run(_ host: PluginHost, from start: Checkpoint?) throws -> (Verification, Checkpoint?) {
+        var previous = start?.hash ?? EntryHasher.genesis
+        var checked: Int64 = start?.seq ?? 0
+        var lastSeq: Int64 = start?.seq ?? 0
+        var computed: [String: Int64] = start?.balances ?? [:]
+        let from = lastSeq
         while true {
             let rows = try host.query("SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?", [.int(lastSeq), .int(Int64(batch))])
             if rows.isEmpty { break }
             let entries = rows.map(entry)
             if let broken = ChainVerifier.firstBreak(in: entries, after: previous) {
-                return Verification(valid: false, entries: checked + Int64(entries.firstIndex { $0.seq == broken.seq } ?? 0),
-                                    head_hash: previous, broken_seq: broken.seq, reason: broken.reason,
-                                    balances_consistent: false, circulating_supply: 0)
+                return (Verification(valid: false, entries: checked + Int64(entries.firstIndex { $0.seq == broken.seq } ?? 0),
+                                     head_hash: previous, broken_seq: broken.seq, reason: broken.reason,
+                                     balances_consistent: false, circulating_supply: 0, checked_from_seq: from), nil)
             }
             for entry in entries where entry.amountMicro > 0 {
                 computed[entry.debit, default: 0] -= entry.amountMicro
@@ -44,9 +84,10 @@ struct Verification: Encodable {
         let circulating = computed.filter { Account($0.key)?.isCirculating == true }.values.reduce(0, +)
         let minted = -(computed["issuance"] ?? 0), burned = computed["retired"] ?? 0
         let consistent = stored == computed && circulating == minted - burned && computed.allSatisfy { $0.key == "issuance" || $0.value >= 0 }
-        return Verification(valid: consistent, entries: checked, head_hash: previous, broken_seq: nil,
-                            reason: consistent ? nil : "stored balances differ from the journal",
-                            balances_consistent: consistent, circulating_supply: MicroLT.lt(circulating))
+        let result = Verification(valid: consistent, entries: checked, head_hash: previous, broken_seq: nil,
+                                  reason: consistent ? nil : "stored balances differ from the journal",
+                                  balances_consistent: consistent, circulating_supply: MicroLT.lt(circulating), checked_from_seq: from)
+        return (result, Checkpoint(seq: lastSeq, hash: previous, balances: computed))
     }
 
     private static func entry(_ row: [String: JSONValue]) -> JournalEntry {
