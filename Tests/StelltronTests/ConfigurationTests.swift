@@ -60,5 +60,27 @@ struct ConfigurationTests {
         #expect(configuration.plugins.map(\.id) == ["ledger", "market", "iot", "defi", "depin"])
         #expect(configuration.databasePath == "./data/stelltron.sqlite")
         #expect(configuration.port == 8080)
+        // The shipped trust policy is the safe one.
+        let iot = try #require(try JSONSerialization.jsonObject(with: configuration.plugins[2].configJSON) as? [String: Any])
+        #expect(iot["trust"] as? String == "commissioned")
+        #expect(configuration.connections == ConnectionSettings())
+    }
+
+    @Test func hostLimitsAreReadAndChecked() throws {
+        let configuration = try HostConfiguration.parse("""
+            [host]
+            request_timeout_seconds = 5
+            idle_timeout_seconds = 30
+            max_connections_per_ip = 8
+            max_subscribers_per_ip = 2
+            event_max_bytes = 4096
+            """)
+        #expect(configuration.connections.requestTimeoutSeconds == 5 && configuration.connections.idleTimeoutSeconds == 30)
+        #expect(configuration.connections.maxConnectionsPerIP == 8 && configuration.connections.maxSubscribersPerIP == 2)
+        #expect(configuration.eventMaxBytes == 4096)
+        for bad in ["request_timeout_seconds = 0", "max_connections_per_ip = 0", "max_subscribers_per_ip = -1", "event_max_bytes = 10",
+                    "idle_timeout_seconds = 10\nsse_keepalive_seconds = 15"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try HostConfiguration.parse("[host]\n\(bad)\n") }
+        }
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import IoTCore
+import StelltronPluginKit
 import Testing
 
 /// The default scheduler, rule by rule, and the energy formulas.
@@ -60,5 +62,63 @@ struct IoTCoreTests {
         #expect(EnergyMath.voltageStability([3.85]) == 100)
         #expect(EnergyMath.voltageStability([3.5]) == 0)
         #expect(EnergyMath.voltageStability([]) == nil)
+    }
+}
+
+/// The trust rules as pure functions: the physics bound, the policy, the signature scheme.
+@Suite("iot trust core")
+struct IoTTrustCoreTests {
+    @Test func theEnergyWindowNeverCreditsMoreThanRatingTimesTime() throws {
+        // 1 kW for an hour is 1 kWh; a second report without a duration has no time left.
+        #expect(try EnergyWindow.check(kwh: 1, durationSeconds: nil, ratedKW: 1, previousEndMs: 0, nowMs: 3_600_000) == 0)
+        #expect(throws: EnergyWindow.Refusal.self) { try EnergyWindow.check(kwh: 1.01, durationSeconds: nil, ratedKW: 1, previousEndMs: 0, nowMs: 3_600_000) }
+        // A duration reaching back over credited time: refused beyond the 2 s of jitter, clipped within.
+        #expect(throws: EnergyWindow.Refusal.overlaps(previousEndMs: 1_000_000)) {
+            try EnergyWindow.check(kwh: 0.001, durationSeconds: 10, ratedKW: 10, previousEndMs: 1_000_000, nowMs: 1_005_000)
+        }
+        #expect(try EnergyWindow.check(kwh: 0.001, durationSeconds: 6, ratedKW: 10, previousEndMs: 1_000_000, nowMs: 1_005_000) == 1_000_000)
+        for duration in [0, -1, .nan, .infinity, 86_401] {
+            #expect(throws: EnergyWindow.Refusal.badDuration) { try EnergyWindow.check(kwh: 0.001, durationSeconds: duration, ratedKW: 1, previousEndMs: 0, nowMs: 10) }
+        }
+    }
+
+    @Test func thePolicyReadsItsConfigAndDecidesStanding() throws {
+        #expect(try TrustPolicy(config: .object([:])) == TrustPolicy())
+        #expect(try TrustPolicy(config: .object(["trust": "open", "operators": .array(["GA"]), "max_rated_kw": 3])).mode == .open)
+        for bad: [String: JSONValue] in [["trust": "anything"], ["operators": "GA"], ["max_rated_kw": 0], ["max_rated_kw": "x"]] {
+            #expect(throws: PluginError.self) { try TrustPolicy(config: .object(bad)) }
+        }
+        let fresh = DeviceStanding.Record(deviceID: "d", publicKey: nil, commissionedMs: nil, ratedKW: nil)
+        let commissioned = DeviceStanding.Record(deviceID: "d", publicKey: "ab", commissionedMs: 1, ratedKW: 4)
+        #expect(TrustPolicy().standing(of: fresh).mayMint == false)
+        #expect(TrustPolicy().standing(of: commissioned) == DeviceStanding(mayMint: true, mustSign: true, ratedKW: 4, refusal: nil))
+        let open = TrustPolicy(mode: .open, maxRatedKW: 7)
+        #expect(open.standing(of: fresh) == DeviceStanding(mayMint: true, mustSign: false, ratedKW: 7, refusal: nil))
+    }
+
+    @Test func signaturesBindMethodPathTimestampNonceAndBody() throws {
+        let keys = DeviceKeyPair()
+        let body = Data(#"{"device_id":"d","kwh_transferred":1}"#.utf8)
+        let headers = keys.signPost(method: "POST", path: "/iot/energy/report", body: body, timestamp: 1000, nonce: "nonce-0123456789ab")
+        func verify(_ headers: DeviceSignature.Headers, method: String = "POST", path: String = "/iot/energy/report", body: Data = body, now: Int64 = 1000) throws -> String {
+            try DeviceSignature.verify(publicKey: keys.publicKey, headers: headers, method: method, path: path,
+                                       bodySHA256: DeviceSignature.sha256Hex(body), now: now)
+        }
+        #expect(try verify(headers) == "nonce-0123456789ab")
+        #expect(throws: DeviceSignature.Failure.mismatch) { try verify(headers, method: "PUT") }
+        #expect(throws: DeviceSignature.Failure.mismatch) { try verify(headers, path: "/iot/ping") }
+        #expect(throws: DeviceSignature.Failure.mismatch) { try verify(headers, body: Data("{}".utf8)) }
+        #expect(throws: DeviceSignature.Failure.stale) { try verify(headers, now: 1301) }
+        var other = headers
+        other.nonce = "nonce-0123456789ac"
+        #expect(throws: DeviceSignature.Failure.mismatch) { try verify(other) }
+        other.nonce = "short"
+        #expect(throws: DeviceSignature.Failure.malformed) { try verify(other) }
+        #expect(throws: DeviceSignature.Failure.missing) { try verify(.init(timestamp: nil, nonce: nil, signature: nil)) }
+        // The same seed gives the same key: what `issue_key` hands a device is enough to sign.
+        let seed = try #require(Hex.decode(keys.seedHex))
+        #expect(DeviceKeyPair(seed: seed).publicKeyHex == keys.publicKeyHex)
+        #expect(DeviceSignature.verifyClaim(publicKey: keys.publicKey, signature: keys.signClaim(deviceID: "d", owner: "G1"), deviceID: "d", owner: "G1"))
+        #expect(!DeviceSignature.verifyClaim(publicKey: keys.publicKey, signature: keys.signClaim(deviceID: "d", owner: "G1"), deviceID: "d", owner: "G2"))
     }
 }

@@ -92,4 +92,11 @@ public struct DeviceStanding: Sendable, Equatable {
     public var ratedKW: Double
     /// Why it may not mint, when it may not.
     public var refusal: String?
+
+    public init(mayMint: Bool, mustSign: Bool, ratedKW: Double, refusal: String?) {
+        self.mayMint = mayMint
+        self.mustSign = mustSign
+        self.ratedKW = ratedKW
+        self.refusal = refusal
+    }
 }
