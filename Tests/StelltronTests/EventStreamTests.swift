@@ -118,4 +118,20 @@ struct EventHubTests {
         #expect(hub.subscriberCount == 0)
         withExtendedLifetime(subscriptions) {}
     }
+
+    /// A subscriber that reads nothing is dropped once its queued bytes pass the budget, however
+    /// few events that is; one that reads gets its budget back.
+    @Test func aSubscriberQueueIsBoundedInBytes() async {
+        let hub = EventHub(replayCapacity: 0, subscriberQueueCapacity: 1000, subscriberQueueBytes: 4096)
+        let big = Data(#"{"blob":"\#(String(repeating: "x", count: 1000))"}"#.utf8)
+        let idle = hub.subscribe(), reader = hub.subscribe()
+        var iterator = reader.events.makeAsyncIterator()
+        for _ in 0..<3 { hub.publish(type: "tick", payloadJSON: big, at: Date()) }
+        #expect(hub.subscriberCount == 2)
+        for _ in 0..<3 { _ = await iterator.next() }
+        hub.publish(type: "tick", payloadJSON: big, at: Date()) // the idle one is now over 4 KiB
+        #expect(hub.droppedSubscribers == 1)
+        #expect(hub.subscriberCount == 1)
+        withExtendedLifetime(idle) {}
+    }
 }

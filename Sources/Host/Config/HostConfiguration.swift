@@ -30,6 +30,8 @@ public struct HostConfiguration: Sendable {
     public var eventReplayCapacity: Int = 1024
     /// How many undelivered events one subscriber may have before it is dropped as too slow.
     public var subscriberQueueCapacity: Int = 512
+    /// How many bytes of undelivered events one subscriber may have before it is dropped.
+    public var subscriberQueueBytes: Int = 1 << 20
     /// The largest event payload a plugin may publish (its compact JSON); a larger one is refused.
     public var eventMaxBytes: Int = 16 * 1024
     /// Timeouts and per-address quotas of connections and live subscribers.
@@ -162,6 +164,7 @@ private struct RawFile: Decodable {
         var event_replay_capacity: Int?
         var subscriber_queue_capacity: Int?
         var event_max_bytes: Int?
+        var subscriber_queue_bytes: Int?
         var request_timeout_seconds: Double?
         var idle_timeout_seconds: Double?
         var max_connections_per_ip: Int?
@@ -215,6 +218,10 @@ private struct RawFile: Decodable {
             if let capacity = host.subscriber_queue_capacity {
                 guard capacity > 0 else { throw ConfigurationError(file: file, message: "host.subscriber_queue_capacity must be positive") }
                 configuration.subscriberQueueCapacity = capacity
+            }
+            if let limit = host.subscriber_queue_bytes {
+                guard limit >= 1024 else { throw ConfigurationError(file: file, message: "host.subscriber_queue_bytes must be at least 1024") }
+                configuration.subscriberQueueBytes = limit
             }
             if let limit = host.event_max_bytes {
                 guard limit >= 256 else { throw ConfigurationError(file: file, message: "host.event_max_bytes must be at least 256") }

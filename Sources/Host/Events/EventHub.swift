@@ -11,17 +11,62 @@ public struct HubEvent: Sendable, Equatable {
 
 /// Fan-out of committed events to live subscribers (SSE, WebSocket, tests).
 ///
-/// Publishing never waits: each subscriber has a bounded queue, and a subscriber whose queue is
-/// full is dropped (its stream finishes) instead of stalling producers or growing memory. The
-/// last `replayCapacity` events are kept for `Last-Event-ID` replay.
+/// Publishing never waits: each subscriber has a queue bounded in events and in bytes, and a
+/// subscriber whose queue is full is dropped (its stream finishes) instead of stalling producers or
+/// growing memory. The last `replayCapacity` events are kept for `Last-Event-ID` replay.
 public final class EventHub: @unchecked Sendable {
     public struct Subscription: Sendable {
         public let id: UUID
-        public let events: AsyncStream<HubEvent>
+        public let events: Events
+    }
+
+    /// A subscriber's events; each one read gives its bytes back to the subscriber's budget.
+    public struct Events: AsyncSequence, Sendable {
+        public typealias Element = HubEvent
+        let stream: AsyncStream<HubEvent>
+        let budget: ByteBudget
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: AsyncStream<HubEvent>.AsyncIterator
+            let budget: ByteBudget
+
+            public mutating func next() async -> HubEvent? {
+                let event = await base.next()
+                if let event { budget.release(event.frame.utf8.count) }
+                return event
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(base: stream.makeAsyncIterator(), budget: budget)
+        }
+    }
+
+    /// The bytes queued for one subscriber and not read yet.
+    final class ByteBudget: @unchecked Sendable {
+        // Guards `queued`: taken by publishers, released by the subscriber's reader.
+        private let lock = NSLock()
+        private var queued = 0
+        let limit: Int
+
+        init(limit: Int) { self.limit = limit }
+
+        func take(_ bytes: Int) -> Bool {
+            lock.withLock {
+                guard queued + bytes <= limit else { return false }
+                queued += bytes
+                return true
+            }
+        }
+
+        func release(_ bytes: Int) {
+            lock.withLock { queued = max(0, queued - bytes) }
+        }
     }
 
     private struct Subscriber {
         let continuation: AsyncStream<HubEvent>.Continuation
+        let budget: ByteBudget
     }
 
     private let lock = NSLock()
@@ -32,10 +77,12 @@ public final class EventHub: @unchecked Sendable {
     private var droppedCount = 0
     private let replayCapacity: Int
     private let queueCapacity: Int
+    private let queueBytes: Int
 
-    public init(replayCapacity: Int = 1024, subscriberQueueCapacity: Int = 512) {
+    public init(replayCapacity: Int = 1024, subscriberQueueCapacity: Int = 512, subscriberQueueBytes: Int = 1 << 20) {
         self.replayCapacity = replayCapacity
         self.queueCapacity = subscriberQueueCapacity
+        self.queueBytes = subscriberQueueBytes
     }
 
     /// Subscribers currently attached.
@@ -55,10 +102,15 @@ public final class EventHub: @unchecked Sendable {
             let replay = lastEventID.map(replayEvents(after:)) ?? []
             let (stream, continuation) = AsyncStream.makeStream(
                 of: HubEvent.self, bufferingPolicy: .bufferingOldest(queueCapacity + replay.count))
-            replay.forEach { continuation.yield($0) }
-            subscribers[id] = Subscriber(continuation: continuation)
+            // The replay may exceed the byte budget once; what follows must fit it.
+            let budget = ByteBudget(limit: queueBytes)
+            replay.forEach { event in
+                _ = budget.take(event.frame.utf8.count)
+                continuation.yield(event)
+            }
+            subscribers[id] = Subscriber(continuation: continuation, budget: budget)
             continuation.onTermination = { [weak self] _ in self?.remove(id) }
-            return Subscription(id: id, events: stream)
+            return Subscription(id: id, events: Events(stream: stream, budget: budget))
         }
     }
 
@@ -79,8 +131,11 @@ public final class EventHub: @unchecked Sendable {
                 frame: "{\"timestamp\":\"\(timestamp)\",\"type\":\(JSONWriter.quoted(type)),\"payload\":\(payload)}")
             nextID += 1
             remember(event)
+            let bytes = event.frame.utf8.count
             for (id, subscriber) in subscribers {
-                if case .dropped = subscriber.continuation.yield(event) {
+                var full = !subscriber.budget.take(bytes)
+                if !full, case .dropped = subscriber.continuation.yield(event) { full = true }
+                if full {
                     subscribers.removeValue(forKey: id)
                     droppedCount += 1
                     slow.append(subscriber.continuation)

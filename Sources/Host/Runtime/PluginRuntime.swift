@@ -46,7 +46,8 @@ public final class PluginRuntime: @unchecked Sendable {
         self.stubServices = stubServices
         self.store = try store ?? Store(path: configuration.databasePath)
         let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
-                           subscriberQueueCapacity: configuration.subscriberQueueCapacity)
+                           subscriberQueueCapacity: configuration.subscriberQueueCapacity,
+                           subscriberQueueBytes: configuration.subscriberQueueBytes)
         self.hub = hub
         groupCommit = GroupCommit(pool: self.store.pool) { events in Self.publish(events, to: hub, at: clock()) }
         let directory = configuration.pluginDirectory.map { Self.resolve($0, relativeTo: configuration.sourcePath) }
