@@ -77,12 +77,14 @@ struct HostileClientTests {
             let port = try #require(host.http.port)
             let slow = try (0..<4).map { _ in try RawConnection(port: port) }
             for connection in slow { connection.send("POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Le") }
+            // Connections become active on two event loops: let the first four take their slots.
+            try await Task.sleep(for: .milliseconds(300))
             let refused = try RawConnection(port: port)
             refused.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await refused.receive().isEmpty) // closed at once: the address is at its quota
             let started = Date()
             for connection in slow { #expect(await connection.receiveAll().isEmpty) }
-            #expect(Date().timeIntervalSince(started) < 5)
+            #expect(Date().timeIntervalSince(started) < 8) // 0.5 s, on a loaded machine
             // Their slots are free again.
             #expect(try await Self.exchange(port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 200"))
         }
@@ -103,7 +105,7 @@ struct HostileClientTests {
             #expect(await idle.receive().hasPrefix("HTTP/1.1 200"))
             let started = Date()
             #expect(await idle.receiveAll().isEmpty)
-            #expect(Date().timeIntervalSince(started) < 5)
+            #expect(Date().timeIntervalSince(started) < 8) // 1.5 s, on a loaded machine
             // The stream kept receiving keep-alives the whole time.
             var received = ""
             for _ in 0..<4 { received += await stream.receive() }

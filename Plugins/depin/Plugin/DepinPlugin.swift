@@ -193,14 +193,8 @@ final class DepinPlugin: StelltronPlugin {
 
     /// The device's word that this heartbeat is its own, fresh and earning (through the iot plugin).
     private func authenticate(_ request: PluginRequest, deviceID: String, host: PluginHost) throws -> (owner_id: String?, rated_kw: Double) {
-        struct Post: Encodable {
-            let device_id: String; let method: String; let path: String
-            let timestamp: String?; let nonce: String?; let signature: String?; let body_sha256: String
-        }
         struct Accepted: Decodable { let owner_id: String?; let rated_kw: Double }
-        let post = Post(device_id: deviceID, method: request.method, path: request.path, timestamp: request.headers["x-device-timestamp"],
-                        nonce: request.headers["x-device-nonce"], signature: request.headers["x-device-signature"],
-                        body_sha256: DeviceSignature.sha256Hex(request.body))
+        let post = DevicePost(deviceID: deviceID, method: request.method, path: request.path, headers: request.headers, body: request.body)
         do {
             let accepted = try host.call("iot.authenticate", post, as: Accepted.self)
             return (accepted.owner_id, accepted.rated_kw)

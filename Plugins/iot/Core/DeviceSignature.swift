@@ -87,6 +87,32 @@ public enum DeviceSignature {
     }
 }
 
+/// A post to authenticate as the `iot.authenticate` service carries it: what the signature covers,
+/// with the body reduced to its hash. Built by the iot plugin for its own routes and by any plugin
+/// whose route a device posts to (DePIN heartbeats).
+public struct DevicePost: Codable, Sendable {
+    public var device_id: String
+    public var method: String
+    public var path: String
+    public var timestamp: String?
+    public var nonce: String?
+    public var signature: String?
+    public var body_sha256: String
+
+    /// The post to `path` with `headers` (lower-case names) and `body`, as it arrived.
+    public init(deviceID: String, method: String, path: String, headers: [String: String], body: Data) {
+        device_id = deviceID
+        self.method = method
+        self.path = path
+        timestamp = headers["x-device-timestamp"]
+        nonce = headers["x-device-nonce"]
+        signature = headers["x-device-signature"]
+        body_sha256 = DeviceSignature.sha256Hex(body)
+    }
+
+    public var headers: DeviceSignature.Headers { .init(timestamp: timestamp, nonce: nonce, signature: signature) }
+}
+
 /// A device key pair, for the host's `issue_key` registrations, tests, benchmarks and tools.
 /// The 32-byte seed is the secret a device keeps; the host stores `publicKey` only.
 public struct DeviceKeyPair: Sendable {

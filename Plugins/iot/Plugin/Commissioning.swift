@@ -15,10 +15,14 @@ struct Commissioning {
         var rated_kw: Double
         /// The household the operator assigns the device to; otherwise the owner claims it.
         var owner_id: String?
+        /// Who commissions, as recorded; only the console's `stelltron call` sets it (the HTTP
+        /// route records the signed-in operator's wallet whatever the body says).
+        var operator_id: String?
     }
 
     struct Decommission: Decodable {
         var device_id: String
+        var operator_id: String?
     }
 
     /// Commissions (or re-commissions) a device. An owner who claimed it with another key loses

@@ -10,17 +10,6 @@ struct DeviceAuthentication {
     let host: PluginHost
     let policy: TrustPolicy
 
-    /// A post to authenticate, as the service carries it.
-    struct Post: Codable {
-        var device_id: String
-        var method: String
-        var path: String
-        var timestamp: String?
-        var nonce: String?
-        var signature: String?
-        var body_sha256: String
-    }
-
     /// Who the post speaks for, once accepted.
     struct Accepted: Codable {
         let device_id: String
@@ -32,24 +21,17 @@ struct DeviceAuthentication {
         let energy_until_ms: Int64?
     }
 
-    static func post(_ request: PluginRequest, deviceID: String) -> Post {
-        Post(device_id: deviceID, method: request.method, path: request.path,
-             timestamp: request.headers["x-device-timestamp"], nonce: request.headers["x-device-nonce"],
-             signature: request.headers["x-device-signature"], body_sha256: DeviceSignature.sha256Hex(request.body))
-    }
-
     /// Accepts the post or throws: 404 unknown device, 401 bad/missing/replayed signature,
     /// 403 a device the policy does not let mint.
-    func authenticate(_ post: Post) throws -> Accepted {
+    func authenticate(_ post: DevicePost) throws -> Accepted {
         try Identifiers.validate(post.device_id)
         guard let device = try Devices(host: host, policy: policy).identity(post.device_id) else {
             throw PluginError.notFound("device \(post.device_id) is not known to this host")
         }
         let standing = policy.standing(of: device.record)
-        let headers = DeviceSignature.Headers(timestamp: post.timestamp, nonce: post.nonce, signature: post.signature)
         var signed = false
-        if let key = device.publicKey, standing.mustSign || !headers.isEmpty {
-            try verify(headers, key: key, post: post)
+        if let key = device.publicKey, standing.mustSign || !post.headers.isEmpty {
+            try verify(post.headers, key: key, post: post)
             signed = true
         } else if standing.mustSign {
             throw PluginError.forbidden(standing.refusal ?? "device \(post.device_id) has no key to sign with")
@@ -60,7 +42,7 @@ struct DeviceAuthentication {
                         energy_until_ms: device.energyUntilMs ?? device.commissionedMs ?? device.claimedMs)
     }
 
-    private func verify(_ headers: DeviceSignature.Headers, key: String, post: Post) throws {
+    private func verify(_ headers: DeviceSignature.Headers, key: String, post: DevicePost) throws {
         let now = host.now()
         let nonce: String
         do {

@@ -48,12 +48,15 @@ struct EnergyReports {
             throw PluginError.badRequest("duration_seconds must be greater than 0 and at most \(Int(EnergyWindow.maxDurationSeconds))")
         }
         if let reportID = report.report_id { try Identifiers.validate(reportID, field: "report_id") }
-        // Who speaks first: an unknown device has no owner (409, as before), a known one must
-        // pass the trust policy (signature, commissioning) before anything else is looked at.
-        guard try Devices(host: host, policy: policy).identity(report.device_id) != nil else {
+        // The trust policy speaks first (signature, commissioning), before anything else is looked
+        // at; an unknown device has no owner (409, as before).
+        let post = DevicePost(deviceID: report.device_id, method: request.method, path: request.path, headers: request.headers, body: request.body)
+        let device: DeviceAuthentication.Accepted
+        do {
+            device = try DeviceAuthentication(host: host, policy: policy).authenticate(post)
+        } catch let error as PluginError where error.kind == .notFound {
             throw PluginError.conflict("device \(report.device_id) has no owner: register it with /api/v1/iot/device/register first")
         }
-        let device = try DeviceAuthentication(host: host, policy: policy).authenticate(DeviceAuthentication.post(request, deviceID: report.device_id))
         if let reportID = report.report_id,
            let stored = try host.query("SELECT response FROM iot_reports WHERE device_id = ? AND report_id = ?",
                                        [.text(report.device_id), .text(reportID)]).first?["response"]?.stringValue {

@@ -140,18 +140,14 @@ final class IoTPlugin: StelltronPlugin {
             let registration = Devices.Registration(device_id: claim.device_id, claim_signature: claim.claim_signature)
             return try JSONCoding.encode(try Devices(host: host, policy: policy).register(registration, owner: claim.owner))
         case "iot.authenticate":
-            let post = try JSONCoding.decodeBody(DeviceAuthentication.Post.self, from: request)
+            let post = try JSONCoding.decodeBody(DevicePost.self, from: request)
             return try JSONCoding.encode(try DeviceAuthentication(host: host, policy: policy).authenticate(post))
         case "iot.commission":
-            struct Console: Decodable { var operator_id: String? }
             let order = try JSONCoding.decodeBody(Commissioning.Order.self, from: request)
-            let by = try JSONCoding.decodeBody(Console.self, from: request).operator_id ?? "console"
-            return try JSONCoding.encode(try Commissioning(host: host, policy: policy).commission(order, by: by))
+            return try JSONCoding.encode(try Commissioning(host: host, policy: policy).commission(order, by: order.operator_id ?? "console"))
         case "iot.decommission":
-            struct Console: Decodable { var operator_id: String? }
             let input = try JSONCoding.decodeBody(Commissioning.Decommission.self, from: request)
-            let by = try JSONCoding.decodeBody(Console.self, from: request).operator_id ?? "console"
-            return try JSONCoding.encode(try Commissioning(host: host, policy: policy).decommission(input, by: by))
+            return try JSONCoding.encode(try Commissioning(host: host, policy: policy).decommission(input, by: input.operator_id ?? "console"))
         default:
             throw PluginError(.unknownService, "iot has no service \(name)")
         }
