@@ -38,9 +38,11 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "== cold start and idle memory (five plugins)"
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; rm -rf "$scratch"' EXIT
-# wrk and the SSE fan-out open thousands of connections from one address: lift the per-address caps.
+# wrk and the SSE fan-out open thousands of connections from one address, and wrk's orders all
+# come from one user: lift the per-address caps and the open-order cap.
 sed -e "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$bin\"|" \
     -e "s|^max_connections_per_ip = .*|max_connections_per_ip = 30000|" -e "s|^max_subscribers_per_ip = .*|max_subscribers_per_ip = 30000|" \
+    -e "s|^max_open_orders_per_user = .*|max_open_orders_per_user = 10000000|" \
     plugins.conf > "$scratch/plugins.conf"
 port=18080
 start_server() {

@@ -49,6 +49,13 @@ struct MarketHTTPTests {
                     """).map { ($0["type"], $0["n"]) }))
             }
             #expect(kept == counted)
+            let (perUser, countedPerUser) = try await runtime.store.pool.read { db in
+                (try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT user_id, n FROM market_user_open_counts WHERE n > 0").map { ($0["user_id"], $0["n"]) }),
+                 try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: """
+                    SELECT user_id, COUNT(*) AS n FROM market_orders WHERE status IN ('Created', 'PartiallyFilled') GROUP BY user_id
+                    """).map { ($0["user_id"], $0["n"]) }))
+            }
+            #expect(perUser == countedPerUser)
         }
 
         func order(_ token: String, _ type: String, kwh: Double, price: Double) async throws -> (HTTPResponse.Status, [String: Any]) {

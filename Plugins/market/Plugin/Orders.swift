@@ -67,8 +67,7 @@ struct Orders {
     /// Places an order for `user` and matches it at once, up to `limits.maxFillsPerRequest` fills;
     /// the tick goes on matching what is left of it.
     func place(user: PluginRequest.Caller, side: Side, kwh: Int64, price: Int64, source: String = "user") throws -> Placed {
-        let open = try host.query("SELECT COUNT(*) AS n FROM market_orders WHERE user_id = ? AND status IN \(Self.open)",
-                                  [.text(user.id)]).first?["n"]?.int64Value ?? 0
+        let open = try host.query("SELECT n FROM market_user_open_counts WHERE user_id = ?", [.text(user.id)]).first?["n"]?.int64Value ?? 0
         guard open < limits.maxOpenOrdersPerUser else {
             throw PluginError.conflict("at most \(limits.maxOpenOrdersPerUser) open orders per user: cancel one first")
         }
