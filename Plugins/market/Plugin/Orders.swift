@@ -86,7 +86,7 @@ struct Orders {
             VALUES (?, ?, ?, ?, ?, ?, ?, 'Created', ?, ?)
             """, [.text(id), .int(seq), .text(user.id), .text(side.rawValue), .int(kwh), .int(kwh), .int(price), .text(source), .text(now)])
         let incoming = BookOrder(id: id, userID: user.id, side: side, price: price, remaining: kwh, sequence: seq)
-        let trades = try matchBounded(incoming, budget: limits.maxFillsPerRequest)
+        let trades = try matchBounded(incoming, budget: limits.maxFillsPerRequest, wasPending: false)
         return Placed(order: try find(id)!, trades: trades)
     }
 
@@ -99,17 +99,19 @@ struct Orders {
                 SELECT id, user_id, type, price_micro, remaining_micro, seq FROM market_orders
                 WHERE pending_match = 1 ORDER BY seq LIMIT 1
                 """).first, let order = Self.bookOrder(row) else { break }
-            made += try matchBounded(order, budget: budget - made).count
+            made += try matchBounded(order, budget: budget - made, wasPending: true).count
         }
         return made
     }
 
-    /// Matches `incoming` with at most `budget` fills and marks it pending when more could follow.
-    private func matchBounded(_ incoming: BookOrder, budget: Int) throws -> [TradeJSON] {
+    /// Matches `incoming` with at most `budget` fills and marks it pending when more could follow
+    /// (or no longer pending, when it was and nothing more crosses).
+    private func matchBounded(_ incoming: BookOrder, budget: Int, wasPending: Bool) throws -> [TradeJSON] {
         let (trades, remaining) = try match(incoming, budget: budget)
         let pending = remaining > 0 && trades.count >= budget
-        try host.execute("UPDATE market_orders SET pending_match = ? WHERE id = ? AND pending_match <> ?",
-                         [.int(pending ? 1 : 0), .text(incoming.id), .int(pending ? 1 : 0)])
+        if pending != wasPending {
+            try host.execute("UPDATE market_orders SET pending_match = ? WHERE id = ?", [.int(pending ? 1 : 0), .text(incoming.id)])
+        }
         return trades
     }
 
