@@ -21,7 +21,13 @@ struct FieldClientTests {
             #expect(try await host.post("/api/v1/depin/register", #"{"device_id":"rpi-depin-only"}"#, token: token).0 == .forbidden)
             let body = #"{"device_id":"rpi-depin-only","claim_signature":"\#(pi.claim(by: owner.address))"}"#
             #expect(try await host.post("/api/v1/depin/register", body, token: token).0 == .created)
-            #expect(try await host.list("/api/v1/iot/devices", token: token).map { $0["device_id"] as? String } == ["rpi-depin-only"])
+            let devices = try await host.list("/api/v1/iot/devices", token: token)
+            #expect(devices.map { $0["device_id"] as? String } == ["rpi-depin-only"])
+            // The owner names the device later; a field left out keeps what is stored.
+            _ = try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-depin-only","location":"Pune"}"#, token: token)
+            _ = try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-depin-only","device_type":"rpi5"}"#, token: token)
+            let named = try #require(try await host.list("/api/v1/iot/devices", token: token).first)
+            #expect(named["location"] as? String == "Pune" && named["device_type"] as? String == "rpi5")
             host.clock.advance(600)
             let (status, answer, _) = try await host.signed(pi, "/iot/energy/report", #"{"device_id":"rpi-depin-only","kwh_transferred":0.2}"#)
             #expect(status == .ok)

@@ -76,7 +76,8 @@ struct Devices {
 
     /// Registers a new device id for `owner` (optionally with a key pair: issued here, or the
     /// device's own proven by a claim signature), updates one of the owner's devices, or claims a
-    /// known ownerless one, which needs a claim signed by the key its operator commissioned.
+    /// known ownerless one, which needs a claim signed by the key its operator commissioned. A
+    /// field left out keeps what is stored.
     func register(_ input: Registration, owner: String) throws -> DeviceJSON {
         let deviceID = try input.device_id ?? "dev-\(Hex.encode(try host.randomBytes(8)))"
         try Identifiers.validate(deviceID)
@@ -118,10 +119,12 @@ struct Devices {
         try host.execute("""
             INSERT INTO iot_devices (device_id, owner_id, device_type, location, status, registered_at, public_key, claimed_ms)
             VALUES (?, ?, ?, ?, 'registered', ?, ?, ?)
-            ON CONFLICT(device_id) DO UPDATE SET owner_id = excluded.owner_id, device_type = excluded.device_type,
-                location = excluded.location, public_key = excluded.public_key, claimed_ms = COALESCE(claimed_ms, excluded.claimed_ms)
+            ON CONFLICT(device_id) DO UPDATE SET owner_id = excluded.owner_id,
+                device_type = CASE WHEN ? THEN excluded.device_type ELSE device_type END,
+                location = CASE WHEN ? THEN excluded.location ELSE location END,
+                public_key = excluded.public_key, claimed_ms = COALESCE(claimed_ms, excluded.claimed_ms)
             """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(host.now().formatted(.iso8601)),
-                  param(publicKey), .int(now)])
+                  param(publicKey), .int(now), .int(input.device_type == nil ? 0 : 1), .int(input.location == nil ? 0 : 1)])
         guard var device = try list(owner: owner).first(where: { $0.device_id == deviceID }) else {
             throw PluginError.internalError("device \(deviceID) vanished after registration")
         }
