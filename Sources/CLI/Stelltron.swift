@@ -9,7 +9,7 @@ struct Stelltron: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stelltron",
         abstract: "The Stelltron energy-market host: serves HTTP and runs domain plugins.",
-        subcommands: [Serve.self, Plugins.self, OpenAPI.self, Call.self],
+        subcommands: [Serve.self, Plugins.self, OpenAPI.self, Call.self, Backup.self, Restore.self, Ledger.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -41,6 +41,14 @@ struct Serve: AsyncParsableCommand {
         if let bind { configuration.host = bind }
         var logger = Logger(label: "stelltron")
         logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        // One server per database; `stelltron restore` checks this lock.
+        let lock: ServerLock?
+        do {
+            lock = configuration.databasePath == ":memory:" ? nil : try ServerLock(databasePath: configuration.databasePath)
+        } catch let error as StoreError {
+            fail("refusing to start: \(error.message)")
+        }
+        defer { lock?.release() }
         let started = ContinuousClock.now
         let runtime = try loadRuntime(configuration, logger: logger)
         logger.info("loaded \(runtime.plugins.count) plugins in \(ContinuousClock.now - started)", metadata: [
@@ -141,7 +149,7 @@ struct Call: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try loadConfiguration(config)
-        if let value = database ?? ProcessInfo.processInfo.environment["STELLTRON_DATABASE"] { configuration.databasePath = value }
+        configuration.databasePath = try databasePath(config: config, database: database)
         var logger = Logger(label: "stelltron")
         logger.logLevel = .warning
         let runtime = try loadRuntime(configuration, logger: logger)
@@ -153,6 +161,90 @@ struct Call: AsyncParsableCommand {
             fail("\(service) answered status \(status): \(String(decoding: body, as: UTF8.self))")
         }
     }
+}
+
+/// `stelltron backup --to FILE`: a consistent copy of the database while the server serves.
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Copy the database to a new file, while the server runs (SQLite online backup).")
+
+    @Option(help: "The new file to write (mode 0600).")
+    var to: String
+
+    @Option(help: "Path of plugins.conf.")
+    var config = "plugins.conf"
+
+    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
+    var database: String?
+
+    func run() async throws {
+        let path = try databasePath(config: config, database: database)
+        do {
+            try DatabaseBackup.copy(from: path, to: to)
+        } catch let error as StoreError {
+            fail(error.message)
+        }
+        print("backed up \(path) to \(to)")
+    }
+}
+
+/// `stelltron restore FILE`: replaces the database with a backup, never under a running server.
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Replace the database with a backup (refused while a server runs on it).")
+
+    @Argument(help: "The backup file.")
+    var file: String
+
+    @Option(help: "Path of plugins.conf.")
+    var config = "plugins.conf"
+
+    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
+    var database: String?
+
+    func run() async throws {
+        let path = try databasePath(config: config, database: database)
+        do {
+            try DatabaseBackup.restore(from: file, to: path)
+        } catch let error as StoreError {
+            fail(error.message)
+        }
+        print("restored \(path) from \(file)")
+    }
+}
+
+/// `stelltron ledger verify`: the whole journal re-checked from its first entry, offline or live.
+struct Ledger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Ledger checks.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-hash the whole journal and re-add the balances; exit 1 if anything is off.")
+
+        @Option(help: "Path of plugins.conf.")
+        var config = "plugins.conf"
+
+        @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
+        var database: String?
+
+        func run() async throws {
+            var configuration = try loadConfiguration(config)
+            configuration.databasePath = try databasePath(config: config, database: database)
+            var logger = Logger(label: "stelltron")
+            logger.logLevel = .warning
+            let runtime = try loadRuntime(configuration, logger: logger)
+            defer { runtime.shutdown() }
+            let (status, body) = try await runtime.callService("ledger.verify", json: Data(#"{"full":true}"#.utf8))
+            FileHandle.standardOutput.write(body)
+            print()
+            let valid = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["valid"] as? Bool == true
+            if status != 0 || !valid { throw ExitCode.failure }
+        }
+    }
+}
+
+/// The database a command works on: `--database`, else STELLTRON_DATABASE, else plugins.conf.
+func databasePath(config: String, database: String?) throws -> String {
+    if let database { return database }
+    if let value = ProcessInfo.processInfo.environment["STELLTRON_DATABASE"] { return value }
+    return try loadConfiguration(config).databasePath
 }
 
 /// Reads plugins.conf, or exits with one line naming the file and the problem.

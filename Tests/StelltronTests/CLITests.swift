@@ -130,4 +130,60 @@ struct CLITests {
         #expect(broken.status != 0)
         #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.0"))
     }
+
+    /// Issue 18, item 2: a backup taken while the server takes writes is a valid database; a
+    /// restore is refused while the server runs and works once it stopped; `ledger verify` checks
+    /// a database offline.
+    @Test func backupUnderWriteLoadRestoreAndOfflineVerify() async throws {
+        let config = try shippedConfiguration()
+        let port = Self.freePort()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("backup-\(UUID().uuidString.prefix(8))")
+        let database = folder.appendingPathComponent("live.sqlite").path, copy = folder.appendingPathComponent("copy.sqlite").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["serve", "--config", config, "--port", String(port), "--database", database]
+        var environment = ProcessInfo.processInfo.environment
+        environment["STELLTRON_RATE_LIMIT_PER_MINUTE"] = "0"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        for _ in 0..<200 {
+            if (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)) != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // A write load: telemetry pings, each a committed write.
+        let load = Task {
+            var sent = 0
+            while !Task.isCancelled && sent < 2_000 {
+                var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/iot/ping")!)
+                request.httpMethod = "POST"
+                request.httpBody = Data(#"{"device_id":"rpi-\#(sent % 50)","voltage":3.9,"battery_level":50}"#.utf8)
+                _ = try? await URLSession.shared.data(for: request)
+                sent += 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let backup = try run(["backup", "--to", copy, "--config", config, "--database", database])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(try run(["backup", "--to", copy, "--config", config, "--database", database]).status == 1) // never overwrites
+        let refused = try run(["restore", copy, "--config", config, "--database", database])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("a server is running"))
+        load.cancel()
+        _ = await load.value
+        process.terminate()
+        process.waitUntilExit()
+
+        let attributes = try FileManager.default.attributesOfItem(atPath: copy)
+        #expect((attributes[.posixPermissions] as? Int ?? 0) & 0o777 == 0o600)
+        let verified = try run(["ledger", "verify", "--config", config, "--database", copy])
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(Fixtures.json(Data(verified.stdout.utf8))["valid"] as? Bool == true)
+        let restored = try run(["restore", copy, "--config", config, "--database", database])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try run(["ledger", "verify", "--config", config, "--database", database]).status == 0)
+        #expect(try run(["restore", config, "--config", config, "--database", database]).status == 1) // not a database
+    }
 }

@@ -26,8 +26,8 @@ enum PrivateFile {
     }
 }
 
-/// A database file that cannot be prepared.
-struct StoreError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+/// A database file that cannot be prepared, copied or restored.
+public struct StoreError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
