@@ -3,7 +3,10 @@
 database, and check that the ledger still verifies (hash chain and balances) and that every
 request that got a 2xx answer is there.
 
-    scripts/crash-test.py [--bin .build/debug] [--seconds 3]
+    scripts/crash-test.py [--bin .build/debug] [--seconds 3] [--term]
+
+With --term the server gets SIGTERM instead, with an event stream open: it must stop accepting,
+finish what is in flight, end the stream and exit 0 within 15 s — and lose nothing either.
 
 The load is energy reports (each one mints LT, lists a sell order, chains a carbon record, all in
 one transaction), signed by commissioned devices as the shipped trust policy requires; the
@@ -16,6 +19,7 @@ import json
 import secrets
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +64,7 @@ def main():
     parser.add_argument("--bin", default=".build/debug")
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--term", action="store_true", help="a clean shutdown (SIGTERM) instead of SIGKILL")
     args = parser.parse_args()
     binary = os.path.abspath(os.path.join(args.bin, "stelltron"))
     scratch = tempfile.mkdtemp()
@@ -101,12 +106,35 @@ def main():
             except (OSError, urllib.error.URLError, ValueError):
                 pass  # in flight when the server died: not acknowledged, may or may not have landed
 
+    stream = socket.create_connection(("127.0.0.1", args.port), timeout=20)
+    stream.sendall(b"GET /iot/events HTTP/1.1\r\nHost: x\r\n\r\n")
     workers = [threading.Thread(target=load, args=(n,)) for n in range(4)]
     for worker in workers:
         worker.start()
     time.sleep(args.seconds)
-    server.send_signal(signal.SIGKILL)
-    server.wait()
+    if args.term:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            sys.exit("shutdown test: the server did not exit within 15 s of SIGTERM")
+        stream_ended = False
+        stream.settimeout(5)
+        try:
+            while stream.recv(65536):
+                pass
+            stream_ended = True  # end of stream: the server closed it
+        except ConnectionResetError:
+            stream_ended = True
+        except socket.timeout:
+            pass
+        if code != 0 or not stream_ended:
+            sys.exit(f"shutdown test: exit code {code}, event stream ended: {stream_ended}")
+    else:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+    stream.close()
     stop.set()
     for worker in workers:
         worker.join()
@@ -122,7 +150,7 @@ def main():
                 break
             offset += 200
         missing = [rid for rid, tx in acknowledged.items() if tx not in minted]
-        print(f"crash test: {len(acknowledged)} acknowledged reports, {len(minted)} mints after restart, "
+        print(f"{'shutdown' if args.term else 'crash'} test: {len(acknowledged)} acknowledged reports, {len(minted)} mints after restart, "
               f"{len(missing)} missing, ledger valid={verify['valid']} entries={verify['entries']}")
         if not acknowledged or missing or not verify["valid"]:
             sys.exit(1)
