@@ -29,8 +29,11 @@ struct Serve: AsyncParsableCommand {
     var bind: String?
 
     func run() async throws {
-        var configuration = try loadConfiguration(config)
         let environment = ProcessInfo.processInfo.environment
+        if environment["LOG_FORMAT"] == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        }
+        var configuration = try loadConfiguration(config)
         do {
             try configuration.applyEnvironment(environment)
         } catch let error as ConfigurationError {

@@ -186,4 +186,35 @@ struct CLITests {
         #expect(try run(["ledger", "verify", "--config", config, "--database", database]).status == 0)
         #expect(try run(["restore", config, "--config", config, "--database", database]).status == 1) // not a database
     }
+
+    /// Issue 18, item 5: `LOG_FORMAT=json` writes one JSON object per line, the request line with
+    /// its id, route, status and duration.
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let port = Self.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["serve", "--config", try shippedConfiguration(), "--port", String(port), "--database", ":memory:"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LOG_FORMAT"] = "json"
+        process.environment = environment
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var answered = false
+        for _ in 0..<200 where !answered {
+            answered = (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/iot/nodes/rpi-1")!)) != nil
+            if !answered { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let lines = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        let objects = lines.map { Fixtures.json(Data($0.utf8)) }
+        #expect(objects.allSatisfy { $0["level"] is String && $0["message"] is String && $0["timestamp"] is String })
+        let request = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /iot/nodes/rpi-1") == true })
+        #expect(request["status"] as? String == "200" && request["route"] as? String == "/iot/nodes/{device_id}")
+        #expect(request["hb.request.id"] is String && request["ms"] is String)
+    }
 }

@@ -16,6 +16,8 @@ struct AccessLogMiddleware: RouterMiddleware {
         context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)", metadata: [
             "ms": .string(String(format: "%.2f", milliseconds)),
             "ip": .string(context.clientIP),
+            "status": .stringConvertible(response.status.code),
+            "route": .string(context.endpointPath ?? request.uri.path),
         ])
         return response
     }
