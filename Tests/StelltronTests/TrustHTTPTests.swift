@@ -101,6 +101,7 @@ struct TrustHTTPTests {
             #expect(try await host.post("/iot/energy/report", #"{"device_id":"rpi-victim","kwh_transferred":1.5,"avg_voltage":1.0}"#).0 == .forbidden)
             #expect(try await host.balance(victim.address) == 5000)
             #expect(try await host.totalMinted() == 5000)
+            #expect(try await host.verified())
         }
     }
 
@@ -191,6 +192,8 @@ struct TrustHTTPTests {
             #expect(try await host.claim(pi, owner: owner, token: token) == .created)
             #expect(try await host.post("/iot/ping", #"{"device_id":"rpi-field","status":"heartbeat"}"#).0 == .ok)
             #expect(try await host.balance(attacker.address) == 0)
+            #expect(try await host.totalMinted() == 0)
+            #expect(try await host.verified())
         }
     }
 
@@ -212,6 +215,7 @@ struct TrustHTTPTests {
             #expect(try await host.signed(pi, "/api/v1/depin/heartbeat", #"{"device_id":"rpi-mine"}"#).0 == .forbidden)
             #expect(try await host.balance(owner.address) == 0)
             #expect(try await host.balance(thief.address) == 0)
+            #expect(try await host.verified())
         }
     }
 
@@ -298,6 +302,7 @@ struct TrustHTTPTests {
             host.clock.advance(1200)
             #expect(try await host.signed(pi, "/iot/energy/report", #"{"device_id":"rpi-op","kwh_transferred":0.5}"#).0 == .forbidden)
             #expect(try await host.totalMinted() == 500)
+            #expect(try await host.verified())
         }
     }
 
