@@ -144,18 +144,10 @@ struct Call: AsyncParsableCommand {
     @Argument(help: "Its JSON request.")
     var request = "{}"
 
-    @Option(help: "Path of plugins.conf.")
-    var config = "plugins.conf"
-
-    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
-    var database: String?
+    @OptionGroup var target: DatabaseOptions
 
     func run() async throws {
-        var configuration = try loadConfiguration(config)
-        configuration.databasePath = try databasePath(config: config, database: database)
-        var logger = Logger(label: "stelltron")
-        logger.logLevel = .warning
-        let runtime = try loadRuntime(configuration, logger: logger)
+        let runtime = try target.runtime()
         defer { runtime.shutdown() }
         let (status, body) = try await runtime.callService(service, json: Data(request.utf8))
         FileHandle.standardOutput.write(body)
@@ -173,14 +165,10 @@ struct Backup: AsyncParsableCommand {
     @Option(help: "The new file to write (mode 0600).")
     var to: String
 
-    @Option(help: "Path of plugins.conf.")
-    var config = "plugins.conf"
-
-    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
-    var database: String?
+    @OptionGroup var target: DatabaseOptions
 
     func run() async throws {
-        let path = try databasePath(config: config, database: database)
+        let path = try target.path()
         do {
             try DatabaseBackup.copy(from: path, to: to)
         } catch let error as StoreError {
@@ -197,14 +185,10 @@ struct Restore: AsyncParsableCommand {
     @Argument(help: "The backup file.")
     var file: String
 
-    @Option(help: "Path of plugins.conf.")
-    var config = "plugins.conf"
-
-    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
-    var database: String?
+    @OptionGroup var target: DatabaseOptions
 
     func run() async throws {
-        let path = try databasePath(config: config, database: database)
+        let path = try target.path()
         do {
             try DatabaseBackup.restore(from: file, to: path)
         } catch let error as StoreError {
@@ -221,18 +205,10 @@ struct Ledger: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-hash the whole journal and re-add the balances; exit 1 if anything is off.")
 
-        @Option(help: "Path of plugins.conf.")
-        var config = "plugins.conf"
-
-        @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
-        var database: String?
+        @OptionGroup var target: DatabaseOptions
 
         func run() async throws {
-            var configuration = try loadConfiguration(config)
-            configuration.databasePath = try databasePath(config: config, database: database)
-            var logger = Logger(label: "stelltron")
-            logger.logLevel = .warning
-            let runtime = try loadRuntime(configuration, logger: logger)
+            let runtime = try target.runtime()
             defer { runtime.shutdown() }
             let (status, body) = try await runtime.callService("ledger.verify", json: Data(#"{"full":true}"#.utf8))
             FileHandle.standardOutput.write(body)
@@ -243,11 +219,29 @@ struct Ledger: AsyncParsableCommand {
     }
 }
 
-/// The database a command works on: `--database`, else STELLTRON_DATABASE, else plugins.conf.
-func databasePath(config: String, database: String?) throws -> String {
-    if let database { return database }
-    if let value = ProcessInfo.processInfo.environment["STELLTRON_DATABASE"] { return value }
-    return try loadConfiguration(config).databasePath
+/// The configuration and database an operator command works on.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Path of plugins.conf.")
+    var config = "plugins.conf"
+
+    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
+    var database: String?
+
+    /// `--database`, else STELLTRON_DATABASE, else plugins.conf.
+    func path() throws -> String {
+        if let database { return database }
+        if let value = ProcessInfo.processInfo.environment["STELLTRON_DATABASE"] { return value }
+        return try loadConfiguration(config).databasePath
+    }
+
+    /// Every plugin of plugins.conf loaded on that database, logging warnings only.
+    func runtime() throws -> PluginRuntime {
+        var configuration = try loadConfiguration(config)
+        configuration.databasePath = try path()
+        var logger = Logger(label: "stelltron")
+        logger.logLevel = .warning
+        return try loadRuntime(configuration, logger: logger)
+    }
 }
 
 /// Reads plugins.conf, or exits with one line naming the file and the problem.
