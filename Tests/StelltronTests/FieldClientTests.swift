@@ -209,4 +209,21 @@ struct LedgerCheckpointTests {
             #expect(restarted["checked_from_seq"] as? Int == 0 && restarted["valid"] as? Bool == false)
         }
     }
+
+    /// The tick moves the checkpoint by at most `verify_entries_per_tick` entries each time.
+    @Test func theTickAdvancesTheCheckpointInBoundedSteps() async throws {
+        try await LiveHost.with(["ledger"], config: ["ledger": #"{"verify_entries_per_tick":10}"#]) { host in
+            let wallet = TestWallet()
+            for _ in 0..<25 { try await host.mint(wallet.address, lt: 1) }
+            let ledger = try #require(host.runtime.plugins.first { $0.id == "ledger" })
+            func from() async throws -> Int? { Fixtures.json(try await host.get("/api/v1/ledger/verify").1)["checked_from_seq"] as? Int }
+            var steps: [Int?] = []
+            for _ in 0..<4 {
+                try await host.runtime.tick(ledger)
+                steps.append(try await from())
+            }
+            #expect(steps == [10, 20, 25, 25])
+            #expect(Fixtures.json(try await host.get("/api/v1/ledger/verify").1)["valid"] as? Bool == true)
+        }
+    }
 }

@@ -16,15 +16,22 @@ final class LedgerPlugin: StelltronPlugin {
         tickIntervalMilliseconds: 10_000
     )
 
-    init(config: JSONValue, host: PluginHost) throws {}
+    /// Entries one verification tick re-hashes at most (`verify_entries_per_tick`).
+    let verifyEntriesPerTick: Int64
+
+    init(config: JSONValue, host: PluginHost) throws {
+        verifyEntriesPerTick = config["verify_entries_per_tick"]?.int64Value ?? 20_000
+        guard verifyEntriesPerTick > 0 else { throw PluginError.badRequest("ledger config: verify_entries_per_tick must be positive") }
+    }
 
     func handle(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
         try PublicAPI.handle(request, journal: Journal(host: host))
     }
 
     func tick(host: PluginHost) throws {
-        let result = try Verification.run(host, advance: true)
-        if !result.valid { host.log(.error, "ledger verification failed at seq \(result.broken_seq ?? -1): \(result.reason ?? "?")") }
+        if let result = try Verification.advanceCheckpoint(host, maxEntries: verifyEntriesPerTick), !result.valid {
+            host.log(.error, "ledger verification failed at seq \(result.broken_seq ?? -1): \(result.reason ?? "?")")
+        }
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {

@@ -7,8 +7,9 @@ import StelltronPluginKit
 ///
 /// The public route starts from the checkpoint (the last verified prefix: its head hash and the
 /// balances it added up to), so its cost follows the entries since then, not the whole journal;
-/// the ledger's tick moves the checkpoint forward every 10 s. `ledger.verify {"full": true}`
-/// (`stelltron call`) re-checks everything from the first entry, for operators.
+/// the ledger's tick moves the checkpoint forward every 10 s, by at most `verify_entries_per_tick`
+/// entries (plugin config, default 20 000) so that a long journal never holds the writer for long. `ledger.verify {"full": true}`
+/// (`stelltron call`, `stelltron ledger verify`) re-checks everything from the first entry.
 struct Verification: Encodable {
     var valid: Bool
     var entries: Int64
@@ -41,26 +42,43 @@ struct Verification: Encodable {
     /// Verifies from the stored checkpoint (or from the start) and, when asked and valid, records
     /// the new one (a write: the tick and the operator service only).
     static func run(_ host: PluginHost, full: Bool = false, advance: Bool = false) throws -> Verification {
-        let start = full ? nil : try checkpoint(host)
-        let (result, reached) = try run(host, from: start)
-        if advance, result.valid, let reached {
-            try host.execute("""
-                INSERT INTO ledger_checkpoint (id, seq, hash, balances, checked_at) VALUES (1, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, balances = excluded.balances, checked_at = excluded.checked_at
-                """, [.int(reached.seq), .text(reached.hash), .text(String(decoding: try JSONCoding.encode(reached.balances), as: UTF8.self)),
-                      .text(host.now().formatted(.iso8601))])
-        }
+        let (result, reached) = try run(host, from: full ? nil : try checkpoint(host), maxEntries: nil)
+        if advance, let reached { try save(reached, host: host) }
+        // Without a bound the run always reaches the head, so it always has a verdict.
+        return result!
+    }
+
+    /// The tick's step: re-hashes at most `maxEntries` entries after the checkpoint and moves it
+    /// to the last good one. Answers the verdict when it reached the head, nil before.
+    static func advanceCheckpoint(_ host: PluginHost, maxEntries: Int64) throws -> Verification? {
+        let (result, reached) = try run(host, from: try checkpoint(host), maxEntries: maxEntries)
+        if let reached { try save(reached, host: host) }
         return result
     }
 
-    private static func run(_ host: PluginHost, from start: Checkpoint?) throws -> (Verification, Checkpoint?) {
+    private static func save(_ reached: Checkpoint, host: PluginHost) throws {
+        try host.execute("""
+            INSERT INTO ledger_checkpoint (id, seq, hash, balances, checked_at) VALUES (1, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, balances = excluded.balances, checked_at = excluded.checked_at
+            """, [.int(reached.seq), .text(reached.hash), .text(String(decoding: try JSONCoding.encode(reached.balances), as: UTF8.self)),
+                  .text(host.now().formatted(.iso8601))])
+    }
+
+    /// Re-hashes from `start`: answers the verdict (nil when `maxEntries` stopped it before the
+    /// head) and the new checkpoint (nil when the chain is broken: nothing after a break is trusted).
+    private static func run(_ host: PluginHost, from start: Checkpoint?, maxEntries: Int64?) throws -> (Verification?, Checkpoint?) {
         var previous = start?.hash ?? EntryHasher.genesis
         var checked: Int64 = start?.seq ?? 0
         var lastSeq: Int64 = start?.seq ?? 0
         var computed: [String: Int64] = start?.balances ?? [:]
         let from = lastSeq
         while true {
-            let rows = try host.query("SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?", [.int(lastSeq), .int(Int64(batch))])
+            var size = Int64(batch)
+            if let maxEntries {
+                size = min(size, maxEntries - (checked - from))
+                if size <= 0 { return (nil, Checkpoint(seq: lastSeq, hash: previous, balances: computed)) }
+            }
+            let rows = try host.query("SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?", [.int(lastSeq), .int(size)])
             if rows.isEmpty { break }
             let entries = rows.map(entry)
             if let broken = ChainVerifier.firstBreak(in: entries, after: previous) {
