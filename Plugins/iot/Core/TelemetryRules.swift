@@ -8,6 +8,9 @@ public enum TelemetryRules {
     public static let states: Set<String> = ["IDLE", "CHARGING", "DISCHARGING", "FAULT"]
 
     public static func isVoltage(_ value: Double) -> Bool { value.isFinite && voltageRange.contains(value) }
+
+    /// What a voltage must be, for the 400 messages: "a number from 0 to 1000".
+    public static let voltageRule = "a number from \(Int(voltageRange.lowerBound)) to \(Int(voltageRange.upperBound))"
     public static func isPercent(_ value: Double) -> Bool { value.isFinite && percentRange.contains(value) }
 
     /// The state upper-cased, or nil when it is not one of `states`.

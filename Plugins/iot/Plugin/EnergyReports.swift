@@ -42,7 +42,7 @@ struct EnergyReports {
             throw PluginError.badRequest("kwh_transferred must be within 0.001–10.0")
         }
         if let voltage = report.avg_voltage, !TelemetryRules.isVoltage(voltage) {
-            throw PluginError.badRequest("avg_voltage must be a number from 0 to 1000")
+            throw PluginError.badRequest("avg_voltage must be \(TelemetryRules.voltageRule)")
         }
         if let duration = report.duration_seconds, !(duration.isFinite && duration > 0 && duration <= EnergyWindow.maxDurationSeconds) {
             throw PluginError.badRequest("duration_seconds must be greater than 0 and at most \(Int(EnergyWindow.maxDurationSeconds))")

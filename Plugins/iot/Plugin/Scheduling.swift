@@ -79,7 +79,7 @@ struct Scheduling {
             guard seen.insert(node.uid).inserted else { throw PluginError.badRequest("node \(node.uid) is listed twice") }
             guard TelemetryRules.isPercent(node.soc) else { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
             guard TelemetryRules.isVoltage(node.voltage) else {
-                throw PluginError.badRequest("voltage of node \(node.uid) must be a number from 0 to 1000")
+                throw PluginError.badRequest("voltage of node \(node.uid) must be \(TelemetryRules.voltageRule)")
             }
             var checked = node
             checked.state = try Telemetry.state(node.state, field: "state of node \(node.uid)")

@@ -116,7 +116,7 @@ struct Telemetry {
 
     /// Refuses anything outside `TelemetryRules` and upper-cases states, before anything is stored.
     private func validate(_ ping: inout Ping) throws {
-        let volts = "a number from \(Int(TelemetryRules.voltageRange.lowerBound)) to \(Int(TelemetryRules.voltageRange.upperBound))"
+        let volts = TelemetryRules.voltageRule
         if let level = ping.battery_level, !TelemetryRules.isPercent(level) { throw PluginError.badRequest("battery_level must be within 0–100") }
         if let voltage = ping.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage must be \(volts)") }
         if let state = ping.state { ping.state = try Self.state(state, field: "state") }
