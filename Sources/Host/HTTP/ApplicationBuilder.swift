@@ -41,11 +41,7 @@ public func buildApplication(
         }
         throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
     }
-    PluginRoutes.refuseOtherMethods(on: router, [
-        ("/health", [.get]), ("/openapi.json", [.get]), ("/iot/events", [.get]), (MarketFeed.path, [.get]),
-        ("/api/v1/auth/challenge", [.post]), ("/api/v1/auth/signup", [.post]), ("/api/v1/auth/login", [.post]),
-        ("/api/v1/auth/refresh", [.post]), ("/api/v1/auth/me", [.get]),
-    ])
+    PluginRoutes.refuseOtherMethods(on: router, PluginRegistry.hostRoutes)
     return Application(
         router: router,
         server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),

@@ -25,9 +25,15 @@ enum PluginRoutes {
         }
     }
 
-    /// The host's own routes answer other methods with 405 too: `(path, methods it serves)`.
-    static func refuseOtherMethods(on router: Router<HostRequestContext>, _ hostRoutes: [(String, [HTTPRequest.Method])]) {
-        for (path, served) in hostRoutes {
+    /// The host's own routes (`"METHOD /path"`, the registry's table) answer other methods with 405 too.
+    static func refuseOtherMethods(on router: Router<HostRequestContext>, _ hostRoutes: Set<String>) {
+        let byPath = Dictionary(grouping: hostRoutes.compactMap { route -> (path: String, method: HTTPRequest.Method)? in
+            let parts = route.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let method = HTTPRequest.Method(String(parts[0])) else { return nil }
+            return (String(parts[1]), method)
+        }, by: \.path)
+        for (path, routes) in byPath {
+            let served = routes.map(\.method)
             let allowed = served.map(\.rawValue).sorted().joined(separator: ", ")
             for method in methods where !served.contains(method) {
                 refuse(method, on: RouterPath(path), allowed: allowed, router: router)
