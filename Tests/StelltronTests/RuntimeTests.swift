@@ -142,12 +142,45 @@ struct RuntimeTests {
         #expect(body["seen_events"] as? Int == 1)
     }
 
-    @Test func tickRunsInATransaction() async throws {
+    @Test func readRoutesCannotEmitEvents() async throws {
+        let host = try host()
+        let answer = try await host.request("GET", "/api/v1/probe/emit-on-read")
+        let body = Fixtures.json(answer.body)
+        #expect(body["kind"] as? String == "storage")
+        #expect((body["message"] as? String)?.contains("cannot be emitted from a read-only route") == true)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(host.events.isEmpty)
+    }
+
+    /// Delivery runs inside the producing transaction: no reader can ever see an increment whose
+    /// event the subscriber has not recorded yet (a delivery after commit would show value > seen).
+    @Test func eventDeliveryCommitsWithTheWriteThatCausedIt() async throws {
+        let host = try host()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 {
+                group.addTask { _ = try await host.request("POST", "/api/v1/probe/increment", json: #"{"name":"atomic","by":1}"#) }
+            }
+            group.addTask {
+                for _ in 0..<200 {
+                    let body = Fixtures.json(try await host.request("GET", "/api/v1/probe/counters/atomic").body)
+                    if let value = body["value"] as? Int { #expect(body["seen_events"] as? Int == value) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let body = Fixtures.json(try await host.request("GET", "/api/v1/probe/counters/atomic").body)
+        #expect(body["value"] as? Int == 40)
+        #expect(body["seen_events"] as? Int == 40)
+    }
+
+    @Test func tickRunsInATransactionAndDeliversItsEvents() async throws {
         let host = try host()
         let plugin = try #require(host.runtime.plugins.first)
         try await host.runtime.tick(plugin)
         try await host.runtime.tick(plugin)
         #expect(try await counter(host, "ticks") == 2)
+        let body = Fixtures.json(try await host.request("GET", "/api/v1/probe/counters/ticks").body)
+        #expect(body["seen_events"] as? Int == 2)
     }
 
     @Test func servicesCanBeCalledDirectly() async throws {

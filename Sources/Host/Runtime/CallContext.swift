@@ -1,41 +1,4 @@
 import Foundation
-import GRDB
-
-/// An event a plugin emitted, waiting for its transaction to commit.
-struct PendingEvent {
-    let type: String
-    let payloadJSON: Data
-}
-
-/// The storage and event state shared by one request and every service call it makes.
-final class CallScope {
-    enum Access {
-        /// A read snapshot: queries only.
-        case read(Database)
-        /// The write connection, inside the request's transaction (or autocommit for event delivery).
-        case write(Database)
-    }
-
-    let access: Access
-    let requestID: String
-    var events: [PendingEvent] = []
-
-    init(access: Access, requestID: String) {
-        self.access = access
-        self.requestID = requestID
-    }
-
-    var database: Database {
-        switch access {
-        case .read(let db), .write(let db): return db
-        }
-    }
-
-    var canWrite: Bool {
-        if case .write = access { return true }
-        return false
-    }
-}
 
 /// What `stl_host_ctx *` points to: who is calling (a plugin or the host), in which scope, and
 /// how deep in a chain of service calls. Lives exactly as long as the plugin call it was made for.

@@ -1,19 +1,20 @@
 import Foundation
 import GRDB
 
-/// Group commit for write requests. SQLite has one writer; instead of one transaction per
-/// request, the requests that queue up while the writer is busy run together in one
-/// transaction, each inside its own savepoint, and the batch commits once.
+/// Group commit for every call that writes. SQLite has one writer; instead of one transaction per
+/// call, the calls that queue up while the writer is busy run together in one transaction, each
+/// inside its own savepoint, and the batch commits once.
 ///
-/// Every request keeps its own atomicity (a failed request rolls back to its savepoint and the
-/// others go on), sees the writes of the requests before it (the batch runs them in arrival
-/// order, as a serial writer would), and gets its answer only after the commit, so an answer
-/// never reports a write that could still vanish. When the commit itself fails, every request of
-/// the batch fails. Under light load a batch holds one request and nothing waits.
+/// Every call keeps its own atomicity (a failed call rolls back to its savepoint and the others
+/// go on), sees the writes of the calls before it (the batch runs them in arrival order, as a
+/// serial writer would), and gets its answer only after the commit, so an answer never reports a
+/// write that could still vanish. When the commit itself fails, every call of the batch fails.
+/// Under light load a batch holds one call and nothing waits.
 final class GroupCommit: @unchecked Sendable {
-    /// What one request did inside its savepoint, and whether to keep it.
+    /// What one call did inside its savepoint: its answer (type-erased so routes, services and
+    /// ticks share the queue), its events, and whether to keep them.
     struct Outcome {
-        let response: HostResponse
+        let answer: Any
         let events: [PendingEvent]
         let keep: Bool
     }
@@ -25,12 +26,13 @@ final class GroupCommit: @unchecked Sendable {
         let continuation: CheckedContinuation<Outcome, Error>
     }
 
-    /// Large enough to amortise the commit, small enough that the first request of a batch does
-    /// not wait long for the last.
+    /// Large enough to amortise the commit, small enough that the first call of a batch does not
+    /// wait long for the last.
     static let maximumBatch = 128
 
     private let pool: DatabasePool
-    /// Receives the events of each committed batch in commit order, before any request answers.
+    /// Receives the events of each committed batch in commit order, before any call answers: the
+    /// only place committed events leave the runtime.
     private let publish: ([PendingEvent]) -> Void
     private let lock = NSLock()
     private var queue: [Job] = []
@@ -56,10 +58,22 @@ final class GroupCommit: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` as a batch of its own, synchronously, and publishes its events after the commit:
+    /// the same rules as `submit`, for plugin creation while the runtime loads (nothing else can
+    /// be queued yet).
+    func runAlone(_ work: Work) throws -> Outcome {
+        let outcome = try withoutActuallyEscaping(work) { work in
+            try pool.writeWithoutTransaction { db in try Self.run([work], in: db)[0] }
+        }
+        if outcome.keep { publish(outcome.events) }
+        return outcome
+    }
+
     private func drain() async {
         while let batch = nextBatch() {
             do {
-                let results = try await pool.writeWithoutTransaction { db in try Self.run(batch, in: db) }
+                let works = batch.map(\.work)
+                let results = try await pool.writeWithoutTransaction { db in try Self.run(works, in: db) }
                 publish(results.flatMap { $0.keep ? $0.events : [] })
                 for (job, outcome) in zip(batch, results) {
                     job.continuation.resume(returning: outcome)
@@ -90,29 +104,20 @@ final class GroupCommit: @unchecked Sendable {
         var description: String { "SQLite rolled back the batch's transaction" }
     }
 
-    /// Runs `work` in a savepoint, released when its outcome is kept and rolled back otherwise.
-    /// The three statements are prepared once per connection (GRDB's `inSavepoint` parses them
-    /// on every call, which is measurable at thousands of requests a second).
-    private static func inRequestSavepoint(_ db: Database, _ work: () -> Outcome) throws -> Outcome {
-        try db.cachedStatement(sql: "SAVEPOINT request").execute()
-        let outcome = work()
-        if !outcome.keep {
-            try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT request").execute()
-        }
-        try db.cachedStatement(sql: "RELEASE SAVEPOINT request").execute()
-        return outcome
-    }
-
-    private static func run(_ batch: [Job], in db: Database) throws -> [Outcome] {
+    private static func run(_ batch: [Work], in db: Database) throws -> [Outcome] {
         var results: [Outcome] = []
         results.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
-            for job in batch {
-                // A failing SAVEPOINT, ROLLBACK TO or RELEASE leaves the batch in an unknown
-                // state: it throws out of the transaction, and every request of the batch fails.
-                results.append(try inRequestSavepoint(db) { job.work(db) })
-                // Some SQLite errors (disk full, I/O) inside a request roll back the whole transaction. The writes of
-                // the requests before this one are gone with it: fail the whole batch.
+            for work in batch {
+                // A failing savepoint statement leaves the batch in an unknown state: it throws out
+                // of the transaction, and every call of the batch fails.
+                let scoped = try Savepoint.run(db, named: "request") {
+                    let outcome = work(db)
+                    return ScopedAnswer(answer: outcome, keep: outcome.keep)
+                }
+                results.append(scoped.answer)
+                // Some SQLite errors (disk full, I/O) inside a call roll back the whole transaction. The writes of
+                // the calls before this one are gone with it: fail the whole batch.
                 guard db.isInsideTransaction else { throw BatchAborted() }
             }
             return .commit

@@ -74,6 +74,11 @@ enum HostTable {
     static let emitEvent: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, type, payload, err in
         guard let context = CallContext.from(ctx) else { return STL_ERR_INTERNAL }
         let name = type.swiftString
+        // A read scope has no commit after which its events could go out: emitting is refused.
+        guard context.scope.canWrite else {
+            err?.pointee = hostBytes(Data("event '\(name)' cannot be emitted from a read-only route or service call".utf8))
+            return STL_ERR_STORAGE
+        }
         guard EventHub.isValidType(name) else {
             err?.pointee = hostBytes(Data("event type '\(name)' must match [a-z][a-z0-9_.]* (at most 64 characters)".utf8))
             return STL_ERR_BAD_REQUEST

@@ -25,20 +25,14 @@ extension PluginRuntime {
         return nil
     }
 
-    /// Calls a service as the host would for a write request: one transaction, committed when the
-    /// service answers STL_OK, events published after commit.
+    /// Calls a service as the host would for a write request: a write scope of its own, kept when
+    /// the service answers STL_OK, events published after commit.
     public func callService(_ name: String, json: Data) async throws -> (status: Int32, body: Data) {
-        let (outcome, events): (LoadedPlugin.Outcome, [PendingEvent]) = try await store.pool.writeWithoutTransaction { db in
-            let scope = CallScope(access: .write(db), requestID: "direct")
-            var outcome = LoadedPlugin.Outcome(status: STL_ERR_INTERNAL, body: Data())
-            try db.inTransaction(.immediate) {
-                let arena = CStringArena()
-                outcome = self.callService(name: name, request: arena.str(json), from: CallContext(runtime: self, plugin: nil, scope: scope))
-                return outcome.status == STL_OK ? .commit : .rollback
-            }
-            return (outcome, outcome.status == STL_OK ? scope.events : [])
+        let outcome: LoadedPlugin.Outcome = try await perform(.write, requestID: "direct") { scope in
+            let arena = CStringArena()
+            let outcome = self.callService(name: name, request: arena.str(json), from: CallContext(runtime: self, plugin: nil, scope: scope))
+            return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
         }
-        publishCommitted(events)
         return (outcome.status, outcome.body)
     }
 }

@@ -93,51 +93,78 @@ public final class PluginRuntime: @unchecked Sendable {
     }
 
     private func create(_ plugin: LoadedPlugin) throws {
-        let events: [PendingEvent] = try store.pool.writeWithoutTransaction { db in
-            let scope = CallScope(access: .write(db), requestID: "load")
-            var outcome: LoadedPlugin.Outcome?
-            try db.inTransaction {
-                outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.create(api: table, ctx: $0) }
-                return outcome?.status == STL_OK ? .commit : .rollback
-            }
-            if let outcome, outcome.status != STL_OK {
-                throw PluginLoadError(file: plugin.file, "create failed (status \(outcome.status)): \(String(decoding: outcome.body, as: UTF8.self))")
-            }
-            return scope.events
+        let outcome = try performAtLoad(requestID: "load-\(plugin.id)") { scope in
+            let outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.create(api: table, ctx: $0) }
+            return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
         }
-        publishCommitted(events)
+        if outcome.status != STL_OK {
+            throw PluginLoadError(file: plugin.file, "create failed (status \(outcome.status)): \(String(decoding: outcome.body, as: UTF8.self))")
+        }
+    }
+
+    // MARK: - Call scopes
+
+    /// The one way into a plugin once the runtime is loaded. Opens a scope of `kind` — a read
+    /// snapshot, or a savepoint in the next group-commit batch for writes and ticks — runs `call`
+    /// in it, delivers the kept call's events to subscribing plugins inside the same savepoint,
+    /// and releases or rolls back as `call` decided. Kept events are published by the group commit
+    /// after the batch commits, before this returns; a read scope has none (emitting is refused).
+    func perform<Answer>(_ kind: CallKind, requestID: String,
+                         _ call: @escaping (CallScope) -> ScopedAnswer<Answer>) async throws -> Answer {
+        switch kind {
+        case .read:
+            return try await store.pool.read { db in call(CallScope(kind: .read, database: db, requestID: requestID)).answer }
+        case .write, .tick:
+            let outcome = try await groupCommit.submit { db in self.scopedWrite(kind, db, requestID: requestID, call) }
+            return outcome.answer as! Answer
+        case .load:
+            preconditionFailure("load scopes run synchronously through performAtLoad")
+        }
+    }
+
+    /// `perform` for `create` while the runtime loads: the same scope rules, synchronously, in a
+    /// batch of its own.
+    private func performAtLoad<Answer>(requestID: String, _ call: (CallScope) -> ScopedAnswer<Answer>) throws -> Answer {
+        try withoutActuallyEscaping(call) { call in
+            try groupCommit.runAlone { db in self.scopedWrite(.load, db, requestID: requestID, call) }.answer as! Answer
+        }
+    }
+
+    /// Runs a writing call inside the savepoint the group commit opened for it.
+    private func scopedWrite<Answer>(_ kind: CallKind, _ db: Database, requestID: String,
+                                     _ call: (CallScope) -> ScopedAnswer<Answer>) -> GroupCommit.Outcome {
+        let scope = CallScope(kind: kind, database: db, requestID: requestID)
+        let scoped = call(scope)
+        if scoped.keep { deliverToSubscribers(in: scope) }
+        return .init(answer: scoped.answer, events: scoped.keep ? scope.events : [], keep: scoped.keep)
+    }
+
+    /// Hands the scope's events to the plugins that subscribed to them, in the producing
+    /// transaction: their writes commit or roll back with the call that caused them. Events the
+    /// subscribers emit are published with the others but not delivered again (no event loops).
+    private func deliverToSubscribers(in scope: CallScope) {
+        let produced = scope.events
+        for event in produced {
+            for plugin in registry.plugins where plugin.subscribes(to: event.type) {
+                let arena = CStringArena()
+                CallContext(runtime: self, plugin: plugin, scope: scope).withPointer {
+                    plugin.deliverEvent(type: arena.str(event.type), payload: arena.str(event.payloadJSON), ctx: $0)
+                }
+            }
+        }
     }
 
     // MARK: - Routes
 
-    /// Serves one request with the plugin that declared the route. A write route runs in the
-    /// next group-commit batch, in a savepoint rolled back when the answer is 400 or more; a read
-    /// route runs on a snapshot.
+    /// Serves one request with the plugin that declared the route: a write route in a write
+    /// scope, rolled back when the answer is 400 or more; a read route on a snapshot.
     public func serve(_ registered: RegisteredRoute, _ request: HostRequest) async throws -> HostResponse {
         let plugin = registered.plugin
         let marshaled = MarshaledRequest(request, route: registered.route)
-        if registered.route.writes {
-            let outcome = try await groupCommit.submit { db in
-                let scope = CallScope(access: .write(db), requestID: request.requestID)
-                let response = self.invoke(plugin, marshaled, scope: scope)
-                return .init(response: response, events: scope.events, keep: response.status < 400)
-            }
-            // The batch published the events at its commit; subscribers get them now.
-            if outcome.keep && !outcome.events.isEmpty {
-                try await deliverToSubscribers(outcome.events, requestID: request.requestID)
-            }
-            return outcome.response
-        }
-        let (response, events) = try await store.pool.read { db in
-            let scope = CallScope(access: .read(db), requestID: request.requestID)
+        return try await perform(registered.route.writes ? .write : .read, requestID: request.requestID) { scope in
             let response = self.invoke(plugin, marshaled, scope: scope)
-            return (response, response.status < 400 ? scope.events : [])
+            return ScopedAnswer(answer: response, keep: response.status < 400)
         }
-        if !events.isEmpty {
-            publishCommitted(events)
-            try await deliverToSubscribers(events, requestID: request.requestID)
-        }
-        return response
     }
 
     private func invoke(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, scope: CallScope) -> HostResponse {
@@ -191,15 +218,16 @@ public final class PluginRuntime: @unchecked Sendable {
         let child = CallContext(runtime: self, plugin: target, scope: caller.scope, depth: caller.depth + 1)
         let nameStr = CStringArena()
         let call = { child.withPointer { target.callService(nameStr.str(name), request: request, ctx: $0) } }
-        guard case .write(let db) = caller.scope.access else { return call() }
+        guard caller.scope.canWrite else { return call() }
+        let db = caller.scope.database
 
         let eventCount = caller.scope.events.count
-        var outcome = LoadedPlugin.Outcome(status: STL_ERR_INTERNAL, body: Data())
+        let outcome: LoadedPlugin.Outcome
         do {
-            try db.inSavepoint {
-                outcome = call()
-                return outcome.status == STL_OK ? .commit : .rollback
-            }
+            outcome = try Savepoint.run(db, named: "service\(child.depth)") {
+                let outcome = call()
+                return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
+            }.answer
         } catch {
             return .init(status: STL_ERR_STORAGE, body: Data("savepoint failed: \(error)".utf8))
         }
@@ -211,50 +239,21 @@ public final class PluginRuntime: @unchecked Sendable {
 
     // MARK: - Events and ticks
 
-    func publishCommitted(_ events: [PendingEvent]) {
-        Self.publish(events, to: hub, at: clock())
-    }
-
     private static func publish(_ events: [PendingEvent], to hub: EventHub, at now: Date) {
         for event in events {
             hub.publish(type: event.type, payloadJSON: event.payloadJSON, at: now)
         }
     }
 
-    /// Hands committed events to the plugins that subscribed to them. Each storage call commits on
-    /// its own; events emitted here are published but not delivered again (no event loops).
-    private func deliverToSubscribers(_ events: [PendingEvent], requestID: String) async throws {
-        let targets = events.flatMap { event in registry.plugins.filter { $0.subscribes(to: event.type) }.map { ($0, event) } }
-        guard !targets.isEmpty else { return }
-        let emitted: [PendingEvent] = try await store.pool.writeWithoutTransaction { db in
-            let scope = CallScope(access: .write(db), requestID: requestID)
-            for (plugin, event) in targets {
-                let arena = CStringArena()
-                CallContext(runtime: self, plugin: plugin, scope: scope).withPointer {
-                    plugin.deliverEvent(type: arena.str(event.type), payload: arena.str(event.payloadJSON), ctx: $0)
-                }
-            }
-            return scope.events
-        }
-        publishCommitted(emitted)
-    }
-
-    /// Runs one plugin's periodic work in a write transaction; an error rolls it back and is logged.
+    /// Runs one plugin's periodic work in a tick scope; an error rolls it back and is logged.
     public func tick(_ plugin: LoadedPlugin) async throws {
-        let events: [PendingEvent] = try await store.pool.writeWithoutTransaction { db in
-            let scope = CallScope(access: .write(db), requestID: "tick-\(plugin.id)")
-            var outcome = LoadedPlugin.Outcome(status: STL_OK, body: Data())
-            try db.inTransaction {
-                outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.tick(ctx: $0) }
-                return outcome.status == STL_OK ? .commit : .rollback
-            }
+        try await perform(.tick, requestID: "tick-\(plugin.id)") { scope in
+            let outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.tick(ctx: $0) }
             if outcome.status != STL_OK {
                 self.logger.error("tick failed", metadata: ["plugin": .string(plugin.id), "message": .string(String(decoding: outcome.body, as: UTF8.self))])
-                return []
             }
-            return scope.events
+            return ScopedAnswer(answer: (), keep: outcome.status == STL_OK)
         }
-        publishCommitted(events)
     }
 
     // MARK: - Paths

@@ -14,6 +14,7 @@ final class ProbePlugin: StelltronPlugin {
             Route(.get, "/api/v1/probe/echo/:item", access: .public, mode: .read),
             Route(.post, "/api/v1/probe/whoami", access: .protected, mode: .write),
             Route(.get, "/api/v1/probe/write-on-read", access: .public, mode: .read),
+            Route(.get, "/api/v1/probe/emit-on-read", access: .public, mode: .read),
             Route(.post, "/api/v1/probe/crash", access: .public, mode: .write),
             Route(.post, "/api/v1/probe/service-then-continue", access: .public, mode: .write),
             Route(.get, "/api/v1/probe/call/:service", access: .public, mode: .read),
@@ -81,6 +82,13 @@ final class ProbePlugin: StelltronPlugin {
             do {
                 try host.execute("INSERT INTO probe_counters (name, value) VALUES ('sneaky', 1)")
                 return try .json(["wrote": true])
+            } catch let error as PluginError {
+                return try .json(["kind": "\(error.kind)", "message": error.message])
+            }
+        case "/api/v1/probe/emit-on-read":
+            do {
+                try host.emit("probe.incremented", Counter(name: "sneaky", value: 1))
+                return try .json(["emitted": true])
             } catch let error as PluginError {
                 return try .json(["kind": "\(error.kind)", "message": error.message])
             }
