@@ -89,7 +89,7 @@ let package = Package(
             swiftSettings: swift5
         ),
         .target(name: "LedgerCore", dependencies: ["CSodium"], path: "Plugins/ledger/Core", swiftSettings: swift5),
-        plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore"]),
+        plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore", "LedgerClient"]),
         // The typed client of the ledger's services, linked into every plugin that moves LT.
         .target(name: "LedgerClient", dependencies: [pluginKit], path: "Plugins/ledger/Client", swiftSettings: swift5),
         .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift5),

@@ -75,7 +75,7 @@ struct AuthHTTPTests {
                 (#"{"wallet_address":"\#(wallet.address)","signature":"\#(wallet.sign("hello"))","message":"hello"}"#, .badRequest,
                  "message must be los-tecnicos-auth or a challenge from /api/v1/auth/challenge"),
                 (#"{"wallet_address":"\#(wallet.address)"}"#, .badRequest, "missing field 'signature'"),
-                (#"{"wallet_address":42,"signature":"x"}"#, .badRequest, "field 'wallet_address' has the wrong type"),
+                (#"{"wallet_address":42,"signature":"x"}"#, .badRequest, "field 'wallet_address' must be a string"),
                 ("not json", .badRequest, "invalid JSON body"),
             ]
             for (body, status, message) in cases {

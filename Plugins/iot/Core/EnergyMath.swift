@@ -8,6 +8,13 @@ public enum EnergyMath {
         return 0.85
     }
 
+    /// The quality score q ∈ [0, 1] of one device, from its telemetry counters:
+    /// `0.4 × ok/(total+1) + 0.3 × stability/100 + 0.3 × health/100`. The market turns the
+    /// network's mean q into its price factor `f_quality = 1 + 0.1 × q`.
+    public static func qualityScore(ok: Int64, total: Int64, voltageStability: Double, batteryHealth: Double) -> Double {
+        0.4 * Double(ok) / Double(total + 1) + 0.3 * voltageStability / 100 + 0.3 * batteryHealth / 100
+    }
+
     /// `round2(kwh × 1000 × quality)`.
     public static func tokensMinted(kwh: Double, quality: Double) -> Double {
         (kwh * 1000 * quality * 100).rounded() / 100

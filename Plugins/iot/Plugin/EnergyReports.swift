@@ -75,9 +75,8 @@ struct EnergyReports {
         let (orderID, price) = try listForSale(owner: owner, kwh: report.kwh_transferred, tokens: tokens)
         let co2 = EnergyMath.co2SavedKg(kwh: report.kwh_transferred)
         let credit = EnergyMath.carbonCredit(co2Kg: co2)
-        struct Carbon: Encodable { let device_id: String; let owner: String; let kwh: Double; let co2_saved_kg: Double; let carbon_credit: Double; let reference: String }
-        try ledger.record("ledger.record_carbon", Carbon(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred,
-                                                         co2_saved_kg: co2, carbon_credit: credit, reference: reference))
+        try ledger.record(LedgerRequest.Carbon(device_id: report.device_id, owner: owner, kwh: report.kwh_transferred,
+                                               co2_saved_kg: co2, carbon_credit: credit, reference: reference))
         let listing = orderID.isEmpty ? "not listed" : String(format: "auto-listed at %.2f XLM/kWh", price)
         let minted = Minted(
             status: "minted", tokens_minted: tokens, quality_factor: (quality * 1000).rounded() / 1000, sell_order_id: orderID,

@@ -114,7 +114,7 @@ final class IoTPlugin: StelltronPlugin {
             let scores = try host.query("SELECT ok_count, total_count, voltage_stability, battery_health FROM iot_quality").compactMap { row -> Double? in
                 guard let ok = row["ok_count"]?.int64Value, let total = row["total_count"]?.int64Value,
                       let stability = row["voltage_stability"]?.doubleValue, let health = row["battery_health"]?.doubleValue else { return nil }
-                return 0.4 * Double(ok) / Double(total + 1) + 0.3 * stability / 100 + 0.3 * health / 100
+                return EnergyMath.qualityScore(ok: ok, total: total, voltageStability: stability, batteryHealth: health)
             }
             let quality = scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count)
             return try JSONCoding.encode(["mean_soc": soc.map(JSONValue.double) ?? .null, "quality": quality.map(JSONValue.double) ?? .null])

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerClient
 import LedgerCore
 import StelltronPluginKit
 
@@ -19,77 +20,6 @@ enum LedgerServices {
         Service("ledger.stats", writes: false, summary: "supply and trading totals"),
     ]
 
-    struct Mint: Decodable {
-        var account: String
-        var amount_micro: Int64
-        var kind: String?
-        var reason: String
-        var reference: String?
-        var source_device: String?
-        var quality_factor: Double?
-        var kwh: Double?
-        var memo: String?
-    }
-
-    struct Burn: Decodable {
-        var account: String
-        var amount_micro: Int64
-        var reason: String
-        var reference: String?
-    }
-
-    struct Transfer: Decodable {
-        var from: String
-        var to: String
-        var amount_micro: Int64
-        var kind: String?
-        var reference: String?
-        var memo: String?
-    }
-
-    struct Lock: Decodable {
-        var account: String
-        var escrow: String
-        var amount_micro: Int64
-        var reference: String?
-    }
-
-    struct Release: Decodable {
-        var escrow: String
-        var to: String
-        var amount_micro: Int64
-        var reference: String?
-    }
-
-    struct BalanceQuery: Decodable { var account: String }
-
-    struct Trade: Decodable {
-        var id: String
-        var donor_id: String
-        var recipient_id: String
-        var kwh_amount: Double
-        var token_price: Double
-        var token_amount: Double
-        var fee: Double
-        var status: String?
-    }
-
-    struct Carbon: Decodable {
-        var device_id: String
-        var owner: String
-        var kwh: Double
-        var co2_saved_kg: Double
-        var carbon_credit: Double
-        var reference: String?
-    }
-
-    struct Price: Decodable {
-        var price: Double
-        var supply: Double
-        var demand: Double
-        var breakdown: JSONValue?
-    }
-
     static func call(_ name: String, _ request: Data, journal: Journal) throws -> Data {
         switch name {
         case "ledger.verify":
@@ -97,7 +27,7 @@ enum LedgerServices {
             let input = request.isEmpty ? Request() : try JSONCoding.decodeBody(Request.self, from: request)
             return try JSONCoding.encode(try Verification.run(journal.host, full: input.full ?? false, advance: true))
         case "ledger.mint":
-            let input = try JSONCoding.decodeBody(Mint.self, from: request)
+            let input = try JSONCoding.decodeBody(LedgerRequest.Mint.self, from: request)
             let kind = input.kind ?? "mint"
             guard ["mint", "reward", "yield"].contains(kind) else { throw PluginError.badRequest("mint kind must be mint, reward or yield") }
             var details: [String: JSONValue] = ["reason": .string(input.reason)]
@@ -108,36 +38,36 @@ enum LedgerServices {
                                           reference: input.reference ?? "", memo: input.memo ?? "", details: details)
             return try JSONCoding.encode(posted)
         case "ledger.burn":
-            let input = try JSONCoding.decodeBody(Burn.self, from: request)
+            let input = try JSONCoding.decodeBody(LedgerRequest.Burn.self, from: request)
             let posted = try journal.post(kind: "burn", debit: try account(input.account), credit: .retired, amount: input.amount_micro,
                                           reference: input.reference ?? "", details: ["reason": .string(input.reason)])
             return try JSONCoding.encode(posted)
         case "ledger.transfer":
-            let input = try JSONCoding.decodeBody(Transfer.self, from: request)
+            let input = try JSONCoding.decodeBody(LedgerRequest.Transfer.self, from: request)
             let kind = input.kind ?? "transfer"
             guard ["transfer", "fee"].contains(kind) else { throw PluginError.badRequest("transfer kind must be transfer or fee") }
             let posted = try journal.post(kind: kind, debit: try account(input.from), credit: try account(input.to),
                                           amount: input.amount_micro, reference: input.reference ?? "", memo: input.memo ?? "")
             return try JSONCoding.encode(posted)
         case "ledger.lock":
-            let input = try JSONCoding.decodeBody(Lock.self, from: request)
+            let input = try JSONCoding.decodeBody(LedgerRequest.Lock.self, from: request)
             let posted = try journal.post(kind: "lock", debit: try account(input.account), credit: try account("escrow:" + input.escrow),
                                           amount: input.amount_micro, reference: input.reference ?? input.escrow)
             return try JSONCoding.encode(posted)
         case "ledger.release":
-            let input = try JSONCoding.decodeBody(Release.self, from: request)
+            let input = try JSONCoding.decodeBody(LedgerRequest.Release.self, from: request)
             let posted = try journal.post(kind: "release", debit: try account("escrow:" + input.escrow), credit: try account(input.to),
                                           amount: input.amount_micro, reference: input.reference ?? input.escrow)
             return try JSONCoding.encode(posted)
         case "ledger.balance":
-            let input = try JSONCoding.decodeBody(BalanceQuery.self, from: request)
+            let input = try JSONCoding.decodeBody(LedgerRequest.Balance.self, from: request)
             let micro = try journal.balance(of: try account(input.account))
             return try JSONCoding.encode(Balance(account: input.account, balance: MicroLT.lt(micro), balance_micro: micro))
         case "ledger.record_trade":
-            let trade = try JSONCoding.decodeBody(Trade.self, from: request)
+            let trade = try JSONCoding.decodeBody(LedgerRequest.Trade.self, from: request)
             return try JSONCoding.encode(try recordTrade(trade, journal: journal))
         case "ledger.record_carbon":
-            let carbon = try JSONCoding.decodeBody(Carbon.self, from: request)
+            let carbon = try JSONCoding.decodeBody(LedgerRequest.Carbon.self, from: request)
             let posted = try journal.record(kind: "carbon", reference: carbon.reference ?? carbon.device_id, details: [
                 "device_id": .string(carbon.device_id), "owner": .string(carbon.owner), "kwh": try finite(carbon.kwh, "kwh"),
                 "co2_saved_kg": try finite(carbon.co2_saved_kg, "co2_saved_kg"), "carbon_credit": try finite(carbon.carbon_credit, "carbon_credit"),
@@ -146,7 +76,7 @@ enum LedgerServices {
             try journal.addToTotal("carbon_credit_micro", try micro(carbon.carbon_credit, "carbon_credit"))
             return try JSONCoding.encode(posted)
         case "ledger.record_price":
-            let price = try JSONCoding.decodeBody(Price.self, from: request)
+            let price = try JSONCoding.decodeBody(LedgerRequest.Price.self, from: request)
             let posted = try journal.record(kind: "price", reference: "", details: [
                 "price": try finite(price.price, "price"), "supply": try finite(price.supply, "supply"),
                 "demand": try finite(price.demand, "demand"), "breakdown": price.breakdown ?? .object([:]),
@@ -165,7 +95,7 @@ enum LedgerServices {
         let balance_micro: Int64
     }
 
-    private static func recordTrade(_ trade: Trade, journal: Journal) throws -> Journal.Posted {
+    private static func recordTrade(_ trade: LedgerRequest.Trade, journal: Journal) throws -> Journal.Posted {
         guard !trade.id.isEmpty else { throw PluginError.badRequest("trade id must not be empty") }
         if try !journal.host.query("SELECT seq FROM ledger_trades WHERE trade_id = ?", [.text(trade.id)]).isEmpty {
             throw PluginError.conflict("trade \(trade.id) is already recorded")

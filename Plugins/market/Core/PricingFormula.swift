@@ -119,11 +119,6 @@ public struct PricingFormula: Sendable, Equatable {
         }
     }
 
-    /// The quality score of one device: `0.4 × ok/(total+1) + 0.3 × stability/100 + 0.3 × health/100`.
-    public static func qualityScore(ok: Int, total: Int, voltageStability: Double, batteryHealth: Double) -> Double {
-        0.4 * Double(ok) / Double(total + 1) + 0.3 * voltageStability / 100 + 0.3 * batteryHealth / 100
-    }
-
     static func round(_ value: Double, places: Int) -> Double {
         let scale = pow(10, Double(places))
         return (value * scale).rounded() / scale

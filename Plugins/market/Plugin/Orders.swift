@@ -165,7 +165,9 @@ struct Orders {
             id: tradeID, donor_id: fill.sellerID, recipient_id: fill.buyerID, kwh_amount: Units.fromMicro(fill.quantity),
             token_price: Units.fromMicro(fill.price), token_amount: Units.fromMicro(amount), fee: Units.fromMicro(fee),
             status: "Completed", tx_hash: "", timestamp: now.formatted(.iso8601))
-        let hash = try ledger.record("ledger.record_trade", trade)
+        let hash = try ledger.record(LedgerRequest.Trade(id: trade.id, donor_id: trade.donor_id, recipient_id: trade.recipient_id,
+                                                         kwh_amount: trade.kwh_amount, token_price: trade.token_price,
+                                                         token_amount: trade.token_amount, fee: trade.fee, status: trade.status))
         let seq = try host.nextValue(of: "seq", in: "market_trades")
         try host.execute("""
             INSERT INTO market_trades (seq, id, buy_order_id, sell_order_id, donor_id, recipient_id, kwh_micro, price_micro,

@@ -42,14 +42,9 @@ struct Pricing {
         let quote = formula.quote(inputs, overrides: try hookOverrides(inputs))
         var hash: String?
         if try shouldRecord(quote.price, mode: mode, now: now) {
-            struct Record: Encodable {
-                let price: Double
-                let supply: Int
-                let demand: Int
-                let breakdown: PricingFormula.Breakdown
-            }
-            hash = try LedgerClient(host: host).record("ledger.record_price", Record(
-                price: quote.price, supply: quote.supply, demand: quote.demand, breakdown: quote.breakdown))
+            hash = try LedgerClient(host: host).record(LedgerRequest.Price(
+                price: quote.price, supply: Double(quote.supply), demand: Double(quote.demand),
+                breakdown: try JSONCoding.value(of: quote.breakdown)))
             try host.execute("""
                 INSERT INTO market_last_quote (id, price, recorded_ms) VALUES (1, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET price = excluded.price, recorded_ms = excluded.recorded_ms

@@ -1,4 +1,5 @@
 import Foundation
+import StelltronPluginKit
 import TOMLKit
 
 /// Everything `plugins.conf` says: the host's settings, the plugins to load in order, their
@@ -96,7 +97,7 @@ public struct HostConfiguration: Sendable {
         do {
             raw = try JSONDecoder().decode(RawFile.self, from: json)
         } catch let error as DecodingError {
-            throw ConfigurationError(file: file, message: ConfigurationError.describe(error))
+            throw ConfigurationError(file: file, message: JSONCoding.describe(error))
         }
         return try raw.validated(file: file)
     }
@@ -136,20 +137,6 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let message: String
 
     public var description: String { "\(file): \(message)" }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing key '\(key.stringValue)' in \(path(context.codingPath).isEmpty ? "the top level" : path(context.codingPath))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "invalid value for '\(path(context.codingPath))': \(context.debugDescription)"
-        @unknown default:
-            return "invalid configuration"
-        }
-    }
 }
 
 /// The file's shape as JSON, before validation.

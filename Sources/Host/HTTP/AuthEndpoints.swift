@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StelltronPluginKit
 
 /// `/api/v1/auth/*`: challenge, signup, login, refresh, me.
 enum AuthEndpoints {
@@ -41,7 +42,7 @@ enum AuthEndpoints {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
-            throw APIError(.badRequest, DecodingMessages.describe(error))
+            throw APIError(.badRequest, JSONCoding.describe(error))
         }
     }
 
@@ -49,23 +50,5 @@ enum AuthEndpoints {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return JSONResponse.make(status: status, body: try encoder.encode(value))
-    }
-}
-
-/// Decoding errors in words an API caller can act on.
-enum DecodingMessages {
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String { keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = path(context.codingPath)
-            return "missing field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "field '\(path(context.codingPath))' has the wrong type"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "invalid JSON body" : "field '\(path(context.codingPath))' is invalid"
-        @unknown default:
-            return "invalid JSON body"
-        }
     }
 }

@@ -44,7 +44,7 @@ enum HostServices {
                 break
             }
         } catch let error as DecodingError {
-            return .init(status: STL_ERR_BAD_REQUEST, body: Data(DecodingMessages.describe(error).utf8))
+            return .init(status: STL_ERR_BAD_REQUEST, body: Data(JSONCoding.describe(error).utf8))
         } catch let error as JSONParseError {
             return .init(status: STL_ERR_BAD_REQUEST, body: Data("\(error)".utf8))
         } catch {

@@ -41,11 +41,18 @@ public enum JSONCoding {
         }
     }
 
+    /// The `JSONValue` tree of an `Encodable` value, for embedding it in another value.
+    public static func value<T: Encodable>(of value: T) throws -> JSONValue {
+        try JSONValueEncoder.encode(value)
+    }
+
     public static func errorBody(_ message: String) -> Data {
         Data("{\"error\":\(JSONWriter.quoted(message))}".utf8)
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    /// A decoding error in words an API caller (or an operator reading a config error) can act on:
+    /// the one wording the kit, the host's routes and its configuration use.
+    public static func describe(_ error: DecodingError) -> String {
         func path(_ codingPath: [CodingKey]) -> String {
             codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         }
