@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "stelltron", targets: ["StelltronCLI"]),
         .executable(name: "stelltron-bench", targets: ["Benchmarks"]),
+        .library(name: "StelltronRuntime", targets: ["StelltronRuntime"]),
         .library(name: "StelltronHost", targets: ["StelltronHost"]),
         .library(name: "StelltronTesting", targets: ["StelltronTesting"]),
         .library(name: "StelltronLedger", type: .dynamic, targets: ["LedgerPlugin"]),
@@ -47,25 +48,41 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        // The runtime: loader, registry, storage, call scopes, events, hooks, configuration, users.
+        // It knows no HTTP: the compiler keeps Hummingbird out of it.
         .target(
-            name: "StelltronHost",
+            name: "StelltronRuntime",
             dependencies: [
                 .product(name: "CStelltronPluginAPI", package: "PluginAPI"),
-                // Only for the compiler version string, so host and plugins compute it one way.
+                // The JSON model and coders, and the compiler version string host and plugins share.
                 .product(name: "StelltronPluginKit", package: "PluginAPI"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, to bind plugin parameters straight into prepared statements.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                "CSodium", "CFFI",
+            ],
+            path: "Sources/Runtime",
+            swiftSettings: swift5
+        ),
+        // The HTTP server on top of the runtime: router, middleware, wallet sign-in, SSE,
+        // WebSocket, ticks.
+        .target(
+            name: "StelltronHost",
+            dependencies: [
+                "StelltronRuntime",
+                .product(name: "StelltronPluginKit", package: "PluginAPI"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "CSodium", "CFFI",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                "CSodium",
             ],
             path: "Sources/Host",
             swiftSettings: swift5

@@ -61,7 +61,7 @@ public final class AuthService: Sendable {
         let now = clock()
         return try await store.pool.write { db in
             let address = try self.verify(proof, in: db)
-            return try UserStore.signUp(address, at: now, in: db)
+            return try UserStore.signUp(address.description, at: now, in: db)
         }
     }
 

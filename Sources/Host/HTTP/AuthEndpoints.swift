@@ -4,34 +4,29 @@ import StelltronPluginKit
 
 /// `/api/v1/auth/*`: challenge, signup, login, refresh, me.
 enum AuthEndpoints {
-    static let routes: Set<String> = [
-        "POST /api/v1/auth/challenge", "POST /api/v1/auth/signup", "POST /api/v1/auth/login",
-        "POST /api/v1/auth/refresh", "GET /api/v1/auth/me",
-    ]
-
     struct ChallengeRequest: Decodable { var wallet_address: String }
     struct RefreshRequest: Decodable { var refresh_token: String }
 
     static func register(on router: Router<HostRequestContext>, auth: AuthService, bodyLimit: Int) {
-        router.post("/api/v1/auth/challenge") { request, _ -> Response in
+        router.on(.challenge) { request, _ -> Response in
             let input = try await decode(ChallengeRequest.self, request, limit: bodyLimit)
             let challenge = try await auth.challenge(for: input.wallet_address)
             return try json(.ok, ["message": challenge.message, "expires_at": Timestamps.iso8601(challenge.expiresAt)])
         }
-        router.post("/api/v1/auth/signup") { request, _ -> Response in
+        router.on(.signup) { request, _ -> Response in
             let (user, created) = try await auth.signUp(try await decode(AuthService.Proof.self, request, limit: bodyLimit))
             return try json(created ? .created : .ok, user)
         }
-        router.post("/api/v1/auth/login") { request, _ -> Response in
+        router.on(.login) { request, _ -> Response in
             let tokens = try await auth.logIn(try await decode(AuthService.Proof.self, request, limit: bodyLimit))
             return try json(.ok, ["access_token": tokens.access, "refresh_token": tokens.refresh])
         }
-        router.post("/api/v1/auth/refresh") { request, _ -> Response in
+        router.on(.refresh) { request, _ -> Response in
             let input = try await decode(RefreshRequest.self, request, limit: bodyLimit)
             let tokens = try await auth.refresh(input.refresh_token)
             return try json(.ok, ["access_token": tokens.access, "refresh_token": tokens.refresh])
         }
-        router.get("/api/v1/auth/me") { request, _ -> Response in
+        router.on(.me) { request, _ -> Response in
             try json(.ok, try await auth.user(forAccessToken: try BearerAuthenticator.bearerToken(request)))
         }
     }

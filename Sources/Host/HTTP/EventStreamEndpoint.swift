@@ -12,7 +12,7 @@ enum EventStreamEndpoint {
     static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, quotas: ClientQuotas) {
         let hub = runtime.hub
         let interval = runtime.configuration.sseKeepAliveSeconds
-        router.get("/iot/events") { request, context -> Response in
+        router.on(.events) { request, context -> Response in
             let client = context.clientIP
             guard quotas.addSubscriber(client) else {
                 throw APIError(.tooManyRequests, "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address")

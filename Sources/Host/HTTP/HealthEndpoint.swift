@@ -30,6 +30,6 @@ enum HealthEndpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = (try? encoder.encode(health)) ?? JSONText.error("health unavailable")
-        router.get("/health") { _, _ in JSONResponse.make(status: .ok, body: body) }
+        router.on(.health) { _, _ in JSONResponse.make(status: .ok, body: body) }
     }
 }

@@ -9,7 +9,7 @@ import NIOCore
 /// and `price_tick` event as a JSON text message (`{"timestamp","type","payload"}`). Each client
 /// reads from its own bounded hub queue: one that stops reading is dropped, its socket closed.
 enum MarketFeed {
-    static let path = "/ws/market"
+    static let path = HostRoute.marketFeed.path
     static let forwardedTypes: Set<String> = ["trade", "price_tick"]
 
     /// The server: HTTP/1 with this feed's WebSocket upgrade, every connection guarded by

@@ -9,11 +9,13 @@ public enum OpenAPIDocument {
         func add(_ method: String, _ path: String, _ operation: [String: Any]) {
             paths[openAPIPath(path), default: [:]][method.lowercased()] = operation
         }
-        for (method, path, summary, protected, request) in hostRoutes {
-            add(method, path, operation(id: "host.\(method.lowercased())\(path)", tag: "host", summary: summary, path: path,
-                                        protected: protected, writes: method == "POST",
-                                        requestSchema: request.map { ["type": "object", "properties": $0, "required": Array($0.keys).sorted()] },
-                                        responseSchema: nil))
+        for route in HostRoute.all {
+            let request = route.requestFields.map { fields -> [String: Any] in
+                ["type": "object", "properties": Dictionary(uniqueKeysWithValues: fields.map { ($0, Self.fieldSchema($0)) }), "required": fields.sorted()]
+            }
+            add(route.method, route.path, operation(id: "host.\(route.method.lowercased())\(route.path)", tag: "host", summary: route.summary,
+                                                    path: route.path, protected: route.isProtected, writes: route.method == "POST",
+                                                    requestSchema: request, responseSchema: nil))
         }
         for registered in runtime.routes {
             let route = registered.route
@@ -44,21 +46,10 @@ public enum OpenAPIDocument {
             .joined(separator: "/")
     }
 
-    private static let proofProperties: [String: Any] = [
-        "wallet_address": ["type": "string", "minLength": 56, "maxLength": 56], "signature": ["type": "string"],
-    ]
-
-    /// The host's own routes: (method, path, summary, protected, request body properties).
-    private static let hostRoutes: [(String, String, String, Bool, [String: Any]?)] = [
-        ("GET", "/health", "Liveness and the loaded plugins", false, nil),
-        ("GET", "/openapi.json", "This document", false, nil),
-        ("GET", "/iot/events", "Server-Sent Events stream of committed events", false, nil),
-        ("POST", "/api/v1/auth/challenge", "A one-time sign-in message", false, ["wallet_address": ["type": "string"]]),
-        ("POST", "/api/v1/auth/signup", "Register with a wallet signature", false, proofProperties),
-        ("POST", "/api/v1/auth/login", "Access and refresh tokens for a wallet signature", false, proofProperties),
-        ("POST", "/api/v1/auth/refresh", "Rotate a refresh token", false, ["refresh_token": ["type": "string"]]),
-        ("GET", "/api/v1/auth/me", "The signed-in user", true, nil),
-    ]
+    /// The schema of a host route's request field: a Stellar address has a fixed length.
+    private static func fieldSchema(_ name: String) -> [String: Any] {
+        name == "wallet_address" ? ["type": "string", "minLength": 56, "maxLength": 56] : ["type": "string"]
+    }
 
     private static func operation(id: String, tag: String, summary: String, path: String, protected: Bool, writes: Bool,
                                   requestSchema: Any?, responseSchema: Any?) -> [String: Any] {

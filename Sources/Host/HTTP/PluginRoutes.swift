@@ -25,12 +25,10 @@ enum PluginRoutes {
         }
     }
 
-    /// The host's own routes (`"METHOD /path"`, the registry's table) answer other methods with 405 too.
-    static func refuseOtherMethods(on router: Router<HostRequestContext>, _ hostRoutes: Set<String>) {
+    /// The host's own routes (`HostRoute.all`) answer other methods with 405 too.
+    static func refuseOtherMethods(on router: Router<HostRequestContext>, _ hostRoutes: [HostRoute]) {
         let byPath = Dictionary(grouping: hostRoutes.compactMap { route -> (path: String, method: HTTPRequest.Method)? in
-            let parts = route.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, let method = HTTPRequest.Method(String(parts[0])) else { return nil }
-            return (String(parts[1]), method)
+            HTTPRequest.Method(route.method).map { (route.path, $0) }
         }, by: \.path)
         for (path, routes) in byPath {
             let served = routes.map(\.method)

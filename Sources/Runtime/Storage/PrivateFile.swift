@@ -3,10 +3,10 @@ import Foundation
 /// Files only the service's own user may read: the database (device and account data) with its
 /// `-wal`/`-shm` companions, and the generated JWT secret. They are created with mode 0600 from
 /// the first byte, never written world-readable and tightened afterwards.
-enum PrivateFile {
+public enum PrivateFile {
     /// Creates `path` empty with mode 0600 if it does not exist; an existing database file and its
     /// companions are narrowed to 0600 (SQLite creates `-wal` and `-shm` with the main file's mode).
-    static func prepareDatabase(_ path: String) throws {
+    public static func prepareDatabase(_ path: String) throws {
         let descriptor = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw StoreError(message: "cannot create \(path): \(String(cString: strerror(errno)))") }
         close(descriptor)
@@ -16,7 +16,7 @@ enum PrivateFile {
     }
 
     /// Writes `contents` to a new file `path` (mode 0600); false when it exists or cannot be written.
-    static func create(_ path: String, contents: Data) -> Bool {
+    public static func create(_ path: String, contents: Data) -> Bool {
         let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

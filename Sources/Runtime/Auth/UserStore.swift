@@ -29,15 +29,15 @@ public enum Role: String, CaseIterable, Sendable {
 }
 
 /// The host's users table, used by the auth routes and by the `host.users.*` services.
-enum UserStore {
-    static func find(_ id: String, in db: Database) throws -> User? {
+public enum UserStore {
+    public static func find(_ id: String, in db: Database) throws -> User? {
         try User.fetchOne(db, sql: "SELECT id, wallet_address, role, location, kyc_status, created_at FROM host_users WHERE id = ?", arguments: [id])
     }
 
-    /// Creates the user if needed; returns it and whether it is new.
-    static func signUp(_ address: StellarAddress, at date: Date, in db: Database) throws -> (user: User, created: Bool) {
-        if let existing = try find(address.description, in: db) { return (existing, false) }
-        let user = User(id: address.description, wallet_address: address.description, role: Role.recipient.rawValue,
+    /// Creates the user of a checked Stellar address if needed; returns it and whether it is new.
+    public static func signUp(_ address: String, at date: Date, in db: Database) throws -> (user: User, created: Bool) {
+        if let existing = try find(address, in: db) { return (existing, false) }
+        let user = User(id: address, wallet_address: address, role: Role.recipient.rawValue,
                         location: "", kyc_status: "pending", created_at: Timestamps.iso8601(date))
         try db.execute(
             sql: "INSERT INTO host_users (id, wallet_address, role, location, kyc_status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -46,7 +46,7 @@ enum UserStore {
     }
 
     /// Applies a promotion; a request for a lower or equal role leaves the stored role as it is.
-    static func promote(_ id: String, to role: Role, location: String? = nil, in db: Database) throws -> User? {
+    public static func promote(_ id: String, to role: Role, location: String? = nil, in db: Database) throws -> User? {
         guard var user = try find(id, in: db) else { return nil }
         let current = Role(rawValue: user.role) ?? .recipient
         if role.rank > current.rank {
@@ -60,14 +60,14 @@ enum UserStore {
         return user
     }
 
-    static func count(in db: Database) throws -> Int {
+    public static func count(in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_users") ?? 0
     }
 }
 
 /// The API's timestamp form: `2026-02-23T09:56:48Z`.
-enum Timestamps {
-    static func iso8601(_ date: Date) -> String {
+public enum Timestamps {
+    public static func iso8601(_ date: Date) -> String {
         date.formatted(.iso8601)
     }
 }

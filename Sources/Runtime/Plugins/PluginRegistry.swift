@@ -8,9 +8,9 @@ public struct RegisteredRoute: Sendable {
 
 /// The loaded plugins with their routes, services and slots, checked for conflicts: two plugins
 /// claiming one route, one service or one slot are refused at load, never resolved by chance.
-struct PluginRegistry {
-    /// Routes the host serves itself; a plugin may not claim them.
-    static let hostRoutes: Set<String> = Set(["GET /health", "GET /openapi.json", "GET /iot/events", "GET /ws/market"]).union(AuthEndpoints.routes)
+public struct PluginRegistry {
+    /// Routes the host serves itself (`HostRoute.all`); a plugin may not claim them.
+    static let hostRouteKeys: Set<String> = Set(HostRoute.all.map(\.key))
 
     let plugins: [LoadedPlugin]
     let routes: [RegisteredRoute]
@@ -32,7 +32,7 @@ struct PluginRegistry {
             }
             for route in plugin.declaration.routes {
                 let key = "\(route.method) \(Self.normalized(route.path))"
-                if Self.hostRoutes.contains(key) {
+                if Self.hostRouteKeys.contains(key) {
                     throw PluginLoadError(file: plugin.file, "route \(route.method) \(route.path) is served by the host itself")
                 }
                 if let owner = routeOwners[key] {
@@ -83,7 +83,7 @@ struct PluginRegistry {
     }
 
     /// `/iot/nodes/:device_id` and `/iot/nodes/:id` are the same route.
-    static func normalized(_ path: String) -> String {
+    public static func normalized(_ path: String) -> String {
         path.split(separator: "/", omittingEmptySubsequences: false)
             .map { $0.hasPrefix(":") ? ":" : String($0) }
             .joined(separator: "/")

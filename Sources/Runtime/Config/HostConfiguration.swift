@@ -136,6 +136,11 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let message: String
 
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
+
     public var description: String { "\(file): \(message)" }
 }
 

@@ -3,9 +3,9 @@ import StelltronPluginKit
 
 /// Small JSON writing helpers for the host's hot paths (rows, event frames, errors), where
 /// building Foundation objects only to serialise them again would cost more than the work.
-enum JSONText {
+public enum JSONText {
     /// `{"key":"value",...}` for a string dictionary, keys sorted.
-    static func object(_ dictionary: [String: String]) -> String {
+    public static func object(_ dictionary: [String: String]) -> String {
         var out = "{"
         for (index, key) in dictionary.keys.sorted().enumerated() {
             if index > 0 { out += "," }
@@ -17,7 +17,7 @@ enum JSONText {
     }
 
     /// The API's error body, as plugins write it.
-    static func error(_ message: String) -> Data {
+    public static func error(_ message: String) -> Data {
         JSONCoding.errorBody(message)
     }
 }

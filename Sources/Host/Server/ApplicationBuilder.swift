@@ -30,18 +30,18 @@ public func buildApplication(
     router.add(middleware: JSONErrorMiddleware())
     HealthEndpoint.register(on: router, runtime: runtime)
     let openAPI = OpenAPIDocument.build(runtime: runtime)
-    router.get("/openapi.json") { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
+    router.on(.openAPI) { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
     EventStreamEndpoint.register(on: router, runtime: runtime, quotas: quotas)
     AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
     PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
-    router.get(RouterPath(MarketFeed.path)) { _, context -> Response in
+    router.on(.marketFeed) { _, context -> Response in
         // An upgrade refused for the subscriber quota arrives here as a plain GET.
         guard quotas.hasSubscriberRoom(context.clientIP) else {
             throw APIError(.tooManyRequests, "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address")
         }
         throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
     }
-    PluginRoutes.refuseOtherMethods(on: router, PluginRegistry.hostRoutes)
+    PluginRoutes.refuseOtherMethods(on: router, HostRoute.all)
     return Application(
         router: router,
         server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),
