@@ -101,7 +101,7 @@ let package = Package(
         ),
         .target(
             name: "StelltronTesting",
-            dependencies: ["StelltronHost", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["StelltronHost", pluginKit, .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Sources/Testing",
             swiftSettings: swift5
         ),

@@ -23,7 +23,7 @@ enum DustBenchmark {
         var configuration = HostConfiguration(plugins: [
             .init(id: "ledger", library: "\(directory)/libStelltronLedger.so"),
             .init(id: "market", library: "\(directory)/libStelltronMarket.so",
-                  configJSON: Data(#"{"max_fills_per_request":\#(maxFills),"max_open_orders_per_user":\#(ordersPerUser)}"#.utf8)),
+                  config: ["max_fills_per_request": .int(Int64(maxFills)), "max_open_orders_per_user": .int(Int64(ordersPerUser))]),
         ])
         configuration.databasePath = ":memory:"
         var logger = Logger(label: "bench")

@@ -9,7 +9,7 @@ struct Stelltron: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stelltron",
         abstract: "The Stelltron energy-market host: serves HTTP and runs domain plugins.",
-        subcommands: [Serve.self, Plugins.self, OpenAPI.self, Call.self, Backup.self, Restore.self, Ledger.self],
+        subcommands: [Serve.self, Plugins.self, OpenAPI.self, Call.self, Backup.self, Restore.self, Ledger.self, Config.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -19,31 +19,26 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Path of plugins.conf.")
     var config = "plugins.conf"
 
-    @Option(help: "Port to listen on (env STELLTRON_PORT; default from plugins.conf, else 8080).")
+    @Option(help: "Port to listen on (beats STELLTRON_PORT, which beats plugins.conf; default 8080).")
     var port: Int?
 
-    @Option(help: "SQLite file (env STELLTRON_DATABASE; default ./data/stelltron.sqlite).")
+    @Option(help: "SQLite file (beats STELLTRON_DATABASE, which beats plugins.conf; default ./data/stelltron.sqlite).")
     var database: String?
 
-    @Option(help: "Address to bind (default from plugins.conf, else 127.0.0.1).")
+    @Option(help: "Address to bind (beats STELLTRON_BIND, which beats plugins.conf; default 127.0.0.1).")
     var bind: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        if environment["LOG_FORMAT"] == "json" {
+        var options: [String: String] = [:]
+        options["port"] = port.map(String.init)
+        options["database"] = database
+        options["bind"] = bind
+        let configuration = try loadConfiguration(config, options: options)
+        if configuration.logFormat == "json" {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         }
-        var configuration = try loadConfiguration(config)
-        do {
-            try configuration.applyEnvironment(environment)
-        } catch let error as ConfigurationError {
-            fail(error.description)
-        }
-        if let value = port ?? environment["STELLTRON_PORT"].flatMap(Int.init) { configuration.port = value }
-        if let value = database ?? environment["STELLTRON_DATABASE"] { configuration.databasePath = value }
-        if let bind { configuration.host = bind }
         var logger = Logger(label: "stelltron")
-        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         // One server per database; `stelltron restore` checks this lock.
         let lock: ServerLock?
         do {
@@ -219,35 +214,48 @@ struct Ledger: AsyncParsableCommand {
     }
 }
 
+/// `stelltron config`: every setting, where it comes from and its default.
+struct Config: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every [host] and [auth] key with its environment variable, option and default (a Markdown table).")
+
+    func run() async throws {
+        print(ConfigurationKey.markdownTable())
+    }
+}
+
 /// The configuration and database an operator command works on.
 struct DatabaseOptions: ParsableArguments {
     @Option(help: "Path of plugins.conf.")
     var config = "plugins.conf"
 
-    @Option(help: "SQLite file (env STELLTRON_DATABASE; default from plugins.conf).")
+    @Option(help: "SQLite file (beats STELLTRON_DATABASE, which beats plugins.conf).")
     var database: String?
+
+    /// plugins.conf with `--database` applied, by the host's one rule.
+    func configuration() throws -> HostConfiguration {
+        try loadConfiguration(config, options: database.map { ["database": $0] } ?? [:])
+    }
 
     /// `--database`, else STELLTRON_DATABASE, else plugins.conf.
     func path() throws -> String {
-        if let database { return database }
-        if let value = ProcessInfo.processInfo.environment["STELLTRON_DATABASE"] { return value }
-        return try loadConfiguration(config).databasePath
+        try configuration().databasePath
     }
 
     /// Every plugin of plugins.conf loaded on that database, logging warnings only.
     func runtime() throws -> PluginRuntime {
-        var configuration = try loadConfiguration(config)
-        configuration.databasePath = try path()
+        let configuration = try configuration()
         var logger = Logger(label: "stelltron")
         logger.logLevel = .warning
         return try loadRuntime(configuration, logger: logger)
     }
 }
 
-/// Reads plugins.conf, or exits with one line naming the file and the problem.
-func loadConfiguration(_ path: String) throws -> HostConfiguration {
+/// The configuration by the host's one rule (options, else environment, else plugins.conf, else
+/// defaults), or an exit with one line naming the source and the problem.
+func loadConfiguration(_ path: String, options: [String: String] = [:]) throws -> HostConfiguration {
     do {
-        return try HostConfiguration.load(path: path)
+        return try ConfigurationSources(file: path, environment: ProcessInfo.processInfo.environment, options: options).resolve()
     } catch let error as ConfigurationError {
         fail(error.description)
     }

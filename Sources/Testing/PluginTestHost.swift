@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StelltronHost
+import StelltronPluginKit
 
 /// Loads one plugin library in isolation with an in-memory host — a temporary SQLite database,
 /// captured events and stub services — and drives its routes and services through the real ABI.
@@ -25,11 +26,11 @@ public final class PluginTestHost: @unchecked Sendable {
     ///   - config: the plugin's `[plugin.config]` table.
     ///   - stubs: services the plugin calls, answered by closures (status 0 = STL_OK).
     ///   - clock: the host clock the plugin sees.
-    public init(library: String, config: [String: Any] = [:], stubs: [String: StubService] = [:],
+    public init(library: String, config: [String: JSONValue] = [:], stubs: [String: StubService] = [:],
                 clock: @escaping @Sendable () -> Date = { Date() }) throws {
         let id = try Self.pluginID(of: library)
         var configuration = HostConfiguration(plugins: [
-            .init(id: id, library: library, configJSON: try JSONSerialization.data(withJSONObject: config)),
+            .init(id: id, library: library, config: config),
         ])
         configuration.databasePath = ":memory:"
         var logger = Logger(label: "stelltron.test")

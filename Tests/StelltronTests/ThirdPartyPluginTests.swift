@@ -119,7 +119,7 @@ struct ThirdPartyPluginTests {
         var configuration = Fixtures.configuration([
             .init(id: "ledger", library: BuildProducts.library("StelltronLedger")),
             .init(id: "market", library: BuildProducts.library("StelltronMarket")),
-            .init(id: "cpricing", library: library, configJSON: Data(#"{"base_price":6.0}"#.utf8)),
+            .init(id: "cpricing", library: library, config: ["base_price": 6.0]),
         ], slots: ["pricing": "cpricing"])
         configuration.rateLimitPerMinute = 0
         let runtime = try Fixtures.runtime(configuration)

@@ -108,12 +108,11 @@ enum HostTable {
 
     static let configGet: @convention(c) (OpaquePointer?, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, key, out in
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
-        guard let value = context.plugin?.config[key.swiftString],
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else {
+        guard let value = context.plugin?.config[key.swiftString] else {
             out.pointee = hostBytes(Data("no config key '\(key.swiftString)'".utf8))
             return STL_ERR_NOT_FOUND
         }
-        out.pointee = hostBytes(data)
+        out.pointee = hostBytes(value.jsonData)
         return STL_OK
     }
 

@@ -59,7 +59,7 @@ public final class PluginRuntime: @unchecked Sendable {
             guard declaration.id == entry.id else {
                 throw PluginLoadError(file: path, "plugins.conf names it '\(entry.id)' but its descriptor id is '\(declaration.id)'")
             }
-            return LoadedPlugin(declaration: declaration, file: path, descriptor: library.descriptor, configJSON: entry.configJSON)
+            return LoadedPlugin(declaration: declaration, file: path, descriptor: library.descriptor, config: entry.config)
         }
         registry = try PluginRegistry(plugins: loaded, configuration: configuration)
         hooks = try Dictionary(uniqueKeysWithValues: configuration.hooks.map { binding in

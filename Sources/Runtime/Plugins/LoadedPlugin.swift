@@ -1,5 +1,6 @@
 import CStelltronPluginAPI
 import Foundation
+import StelltronPluginKit
 
 /// A plugin that passed every load check: its declaration, its descriptor and, once created, its
 /// instance. Calls into the plugin go through here; each copies what it needs out of the C buffers
@@ -10,17 +11,15 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let file: String
     let descriptor: UnsafePointer<stl_plugin_descriptor>
     /// The plugin's table from plugins.conf.
-    let configJSON: Data
-    let config: [String: Any]
+    let config: [String: JSONValue]
     /// Written once, during load, before any request can reach the plugin.
     private(set) var instance: UnsafeMutableRawPointer?
 
-    init(declaration: PluginDeclaration, file: String, descriptor: UnsafePointer<stl_plugin_descriptor>, configJSON: Data) {
+    init(declaration: PluginDeclaration, file: String, descriptor: UnsafePointer<stl_plugin_descriptor>, config: [String: JSONValue]) {
         self.declaration = declaration
         self.file = file
         self.descriptor = descriptor
-        self.configJSON = configJSON
-        self.config = (try? JSONSerialization.jsonObject(with: configJSON)) as? [String: Any] ?? [:]
+        self.config = config
     }
 
     public var id: String { declaration.id }
@@ -34,7 +33,7 @@ public final class LoadedPlugin: @unchecked Sendable {
     func create(api: UnsafePointer<stl_host_api>, ctx: OpaquePointer) -> Outcome {
         var err = stl_plugin_bytes()
         var created: UnsafeMutableRawPointer?
-        let status = configJSON.withUnsafeBytes { raw in
+        let status = JSONValue.object(config).jsonData.withUnsafeBytes { raw in
             descriptor.pointee.create!(api, ctx, stl_str(ptr: raw.bindMemory(to: CChar.self).baseAddress, len: raw.count), &created, &err)
         }
         if status == STL_OK { instance = created }

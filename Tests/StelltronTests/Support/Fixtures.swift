@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StelltronHost
+import StelltronPluginKit
 import StelltronTesting
 
 /// Paths and builders for the test fixtures.
@@ -29,11 +30,17 @@ enum Fixtures {
     /// A configuration with the probe plugin (and `extra` entries) on a private database.
     static func configuration(_ entries: [HostConfiguration.PluginEntry]? = nil, slots: [String: String] = [:]) -> HostConfiguration {
         var configuration = HostConfiguration(
-            plugins: entries ?? [.init(id: "probe", library: probeLibrary, configJSON: Data(#"{"greeting":"hello"}"#.utf8))],
+            plugins: entries ?? [.init(id: "probe", library: probeLibrary, config: ["greeting": "hello"])],
             slots: slots)
         configuration.databasePath = ":memory:"
         configuration.pluginDirectory = BuildProducts.directory
         return configuration
+    }
+
+    /// A JSON object's text as the kit's model (plugin config tables in tests).
+    static func object(_ text: String) -> [String: JSONValue] {
+        guard case .object(let members) = try? JSONValue.parse(text) else { preconditionFailure("not a JSON object: \(text)") }
+        return members
     }
 
     static func json(_ data: Data) -> [String: Any] {

@@ -20,7 +20,7 @@ struct LiveHost: Sendable {
         let libraries = ["ledger": "StelltronLedger", "market": "StelltronMarket", "iot": "StelltronIoT", "defi": "StelltronDefi", "depin": "StelltronDepin"]
         let clock = TestClock()
         var configuration = Fixtures.configuration(plugins.map { id in
-            .init(id: id, library: BuildProducts.library(libraries[id]!), configJSON: Data((config[id] ?? "{}").utf8))
+            .init(id: id, library: BuildProducts.library(libraries[id]!), config: Fixtures.object(config[id] ?? "{}"))
         })
         configuration.rateLimitPerMinute = 0 // the clock stands still unless a test moves it
         configure(&configuration)
