@@ -101,7 +101,15 @@ let package = Package(
         ),
         .target(
             name: "StelltronTesting",
-            dependencies: ["StelltronHost", pluginKit, .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "StelltronHost", pluginKit,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Sources/Testing",
             swiftSettings: swift5
         ),

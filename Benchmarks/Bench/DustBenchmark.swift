@@ -30,7 +30,7 @@ enum DustBenchmark {
         logger.logLevel = .error
         let runtime = try PluginRuntime(configuration: configuration, logger: logger)
         defer { runtime.shutdown() }
-        guard let create = runtime.route(method: "POST", path: "/api/v1/market/order/create")?.route else {
+        guard let create = runtime.routes.first(where: { $0.route.method == "POST" && $0.route.path == "/api/v1/market/order/create" }) else {
             throw BenchError.missing("the market's order route")
         }
         func place(_ user: String, _ body: String) async throws -> (ms: Double, trades: Int) {

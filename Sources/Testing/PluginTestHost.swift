@@ -1,10 +1,15 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import Logging
+import NIOCore
+import NIOEmbedded
 import StelltronHost
 import StelltronPluginKit
 
 /// Loads one plugin library in isolation with an in-memory host — a temporary SQLite database,
-/// captured events and stub services — and drives its routes and services through the real ABI.
+/// captured events and stub services — and drives its routes through the host's real router and
+/// its services through the real ABI.
 /// This is what a third party uses to test its plugin without the rest of Stelltron:
 ///
 ///     let host = try PluginTestHost(library: "/path/libMyScheduler.so",
@@ -20,6 +25,7 @@ public final class PluginTestHost: @unchecked Sendable {
     private let lock = NSLock()
     private var captured: [HubEvent] = []
     private var captureTask: Task<Void, Never>?
+    private var router: (RouterResponder<HostRequestContext>, AuthService)?
 
     /// - Parameters:
     ///   - library: the plugin's `.so`.
@@ -33,6 +39,8 @@ public final class PluginTestHost: @unchecked Sendable {
             .init(id: id, library: library, config: config),
         ])
         configuration.databasePath = ":memory:"
+        // A test sends as many requests as it likes, all from one address.
+        configuration.rateLimitPerMinute = 0
         var logger = Logger(label: "stelltron.test")
         logger.logLevel = .warning
         runtime = try PluginRuntime(configuration: configuration, logger: logger, clock: clock, stubServices: stubs)
@@ -50,31 +58,57 @@ public final class PluginTestHost: @unchecked Sendable {
         runtime.shutdown()
     }
 
-    /// Sends a request to the route that matches `method path` (query after `?`), as an
-    /// authenticated `user` when given. Returns 404/405-free results only for declared routes:
-    /// an undeclared route is a test mistake and throws.
+    /// Sends a request through the host's real router — its middleware, route table, bearer
+    /// authentication and JSON errors, without sockets (Hummingbird's router test mode) — as the
+    /// signed-in `user` when given: the kit stores the user with that role and sends a real access
+    /// token. `pathAndQuery` may carry a query after `?`.
     public func request(_ method: String, _ pathAndQuery: String, json: String? = nil, headers: [String: String] = [:],
                         user: AuthenticatedUser? = nil) async throws -> HostResponse {
-        let parts = pathAndQuery.split(separator: "?", maxSplits: 1)
-        let path = String(parts.first ?? "")
-        var query: [String: String] = [:]
-        if parts.count == 2 {
-            for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-                query[kv[0]] = kv.count > 1 ? kv[1] : ""
+        let (responder, auth) = try await http()
+        guard let httpMethod = HTTPRequest.Method(method) else { throw TestHostError(message: "not an HTTP method: \(method)") }
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            guard let field = HTTPField.Name(name) else { throw TestHostError(message: "not a header name: \(name)") }
+            fields[field] = value
+        }
+        if let user {
+            let stored = try await runtime.store.pool.write { [clock = runtime.clock] db in
+                try UserStore.seed(user.id, role: user.role, at: clock(), in: db)
             }
+            fields[.authorization] = "Bearer \(try await auth.accessToken(for: stored))"
         }
-        guard let (route, parameters) = runtime.route(method: method, path: path) else {
-            throw TestHostError(message: "no declared route matches \(method) \(path)")
+        let body = ByteBuffer(string: json ?? "")
+        if json != nil { fields[.contentLength] = String(body.readableBytes) }
+        let request = Request(head: .init(method: httpMethod, scheme: "http", authority: "localhost", path: pathAndQuery, headerFields: fields),
+                              body: RequestBody(buffer: body))
+        let channel = NIOAsyncTestingChannel()
+        channel.remoteAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 40000)
+        // What the server does for every request: a request id in the logger's metadata.
+        var logger = runtime.logger
+        logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+        let context = HostRequestContext(source: .init(channel: channel, logger: logger))
+        let response: Response
+        do {
+            response = try await responder.respond(to: request, context: context)
+        } catch let error as HTTPResponseError {
+            // What the server does with an error no middleware turned into a response.
+            response = try error.response(from: request, context: context)
         }
-        let request = HostRequest(
-            method: method, path: path, pathParameters: parameters, query: query, headers: headers,
-            body: Data((json ?? "").utf8), clientIP: "127.0.0.1", requestID: "test-\(UUID().uuidString.prefix(8))",
-            user: route.route.isProtected ? user : nil)
-        if route.route.isProtected && user == nil {
-            return HostResponse(status: 401, body: Data(#"{"error":"authentication required"}"#.utf8))
+        let collector = BodyCollector()
+        try await response.body.write(collector)
+        return HostResponse(status: response.status.code, body: collector.box.bytes)
+    }
+
+    /// The router and the sign-in service, built on first use (building them is asynchronous).
+    private func http() async throws -> (RouterResponder<HostRequestContext>, AuthService) {
+        if let built = lock.withLock({ router }) { return built }
+        let auth = try await AuthService(configuration: runtime.configuration, store: runtime.store, clock: runtime.clock)
+        let built = (buildRouter(runtime: runtime, auth: auth).buildResponder(), auth)
+        return lock.withLock {
+            if let router { return router }
+            router = built
+            return built
         }
-        return try await runtime.serve(route, request)
     }
 
     /// Calls one of the plugin's services as the host would, in its own transaction.
@@ -94,6 +128,23 @@ public final class PluginTestHost: @unchecked Sendable {
     private static func pluginID(of library: String) throws -> String {
         try PluginChecker.declaration(file: library).id
     }
+}
+
+/// Collects a response body. The body writes into a copy of its writer, so the bytes live in a
+/// shared box the caller keeps.
+private struct BodyCollector: ResponseBodyWriter {
+    final class Box: @unchecked Sendable {
+        // Written by one body writer at a time, read after it finished.
+        var bytes = Data()
+    }
+
+    let box = Box()
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        box.bytes.append(contentsOf: buffer.readableBytesView)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 
 public struct TestHostError: Error, CustomStringConvertible {

@@ -7,7 +7,8 @@ import StelltronHost
 import StelltronTesting
 import Testing
 
-/// Wallet sign-in, tokens, roles, limits and CORS, end to end over real sockets.
+/// Wallet sign-in, tokens, roles, limits and CORS, end to end through the real router (and over
+/// real sockets where the client's address matters).
 @Suite("auth over HTTP")
 struct AuthHTTPTests {
     struct Setup {
@@ -16,6 +17,8 @@ struct AuthHTTPTests {
         var trustedProxies: [String] = []
         var origins: [String] = []
         var jwtSecret: String?
+        /// `.live` when the test depends on the socket peer's address (trusted proxies).
+        var transport: TestingSetup = .router
     }
 
     private func withApp(_ setup: Setup = Setup(), clock: TestClock = TestClock(),
@@ -27,7 +30,7 @@ struct AuthHTTPTests {
         configuration.corsAllowedOrigins = setup.origins
         configuration.auth.jwtSecret = setup.jwtSecret
         let runtime = try Fixtures.runtime(configuration, clock: clock)
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { client in try await body(client, runtime) }
+        try await buildApplication(runtime: runtime, port: 0).test(setup.transport) { client in try await body(client, runtime) }
     }
 
     private func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, headers: HTTPFields = [:]) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
@@ -254,7 +257,7 @@ struct AuthHTTPTests {
             var otherConfiguration = Fixtures.configuration()
             otherConfiguration.auth.jwtSecret = String(repeating: "k", count: 40)
             let otherRuntime = try Fixtures.runtime(otherConfiguration)
-            let stolen = try await buildApplication(runtime: otherRuntime, port: 0).test(.live) { other in
+            let stolen = try await buildApplication(runtime: otherRuntime, port: 0).test(.router) { other in
                 _ = try await post(other, "/api/v1/auth/signup", wallet.proof())
                 return try #require(try await post(other, "/api/v1/auth/login", wallet.proof()).1["access_token"] as? String)
             }
@@ -326,7 +329,7 @@ struct AuthHTTPTests {
             try await expectHealth(client, "203.0.113.9", .ok)
             try await expectHealth(client, "198.51.100.1", .tooManyRequests)
         }
-        try await withApp(Setup(rateLimit: 2, trustedProxies: ["127.0.0.1"])) { client, _ in
+        try await withApp(Setup(rateLimit: 2, trustedProxies: ["127.0.0.1"], transport: .live)) { client, _ in
             try await expectHealth(client, "203.0.113.9", .ok)
             try await expectHealth(client, "203.0.113.9", .ok)
             try await expectHealth(client, "203.0.113.9", .tooManyRequests)

@@ -54,7 +54,7 @@ struct DefiDepinHTTPTests {
             .init(id: "depin", library: BuildProducts.library("StelltronDepin")),
         ])
         let runtime = try Fixtures.runtime(configuration, clock: clock)
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { http in
+        try await buildApplication(runtime: runtime, port: 0).test(.router) { http in
             try await body(Client(http: http, runtime: runtime, clock: clock))
         }
     }

@@ -14,7 +14,7 @@ struct FieldClientTests {
     /// A1: registering a commissioned device through DePIN (with its claim) makes the caller its
     /// owner, so its energy reports mint to them.
     @Test func depinRegistrationClaimsTheDevice() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), pi = TestDevice("rpi-depin-only")
             let token = try await host.signIn(owner)
             try await host.commission(pi, ratedKW: 5)
@@ -39,7 +39,7 @@ struct FieldClientTests {
 
     /// A2: a wrong method on a host route is a 405 JSON with `Allow`, like the plugin routes.
     @Test func hostRoutesAnswerWrongMethodsWith405() async throws {
-        try await LiveHost.with(["ledger"]) { host in
+        try await DomainHost.with(["ledger"]) { host in
             for (method, path, allowed) in [(HTTPRequest.Method.get, "/api/v1/auth/signup", "POST"), (.put, "/api/v1/auth/login", "POST"),
                                             (.get, "/api/v1/auth/refresh", "POST"), (.post, "/api/v1/auth/me", "GET"),
                                             (.get, "/api/v1/auth/challenge", "POST"), (.post, "/health", "GET"),
@@ -58,7 +58,7 @@ struct FieldClientTests {
     /// A3 and A4: the overview's top-level figures, and the SSE `energy_mint` payload carrying the
     /// answer's fields themselves.
     @Test func overviewFiguresAndTheEnergyMintPayload() async throws {
-        try await LiveHost.with(Self.all, config: ["iot": #"{"trust":"open"}"#]) { host in
+        try await DomainHost.with(Self.all, config: ["iot": #"{"trust":"open"}"#], over: .live) { host in
             let stream = try await SSEClient(port: try #require(host.http.port))
             let token = try await host.signIn(TestWallet())
             #expect(try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-open"}"#, token: token).0 == .created)
@@ -84,7 +84,7 @@ struct FieldClientTests {
 
     /// B5: the original simulator's mains voltages and bare pings.
     @Test func mainsVoltagesAreTelemetryToo() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let (status, answer, _) = try await host.post("/iot/ping", #"{"device_id":"sim-01","voltage":230.4,"battery_level":64,"state":"IDLE","connected_nodes":[{"uid":"N1","voltage":229.8}]}"#)
             #expect(status == .ok && answer["type"] as? String == "node_data")
             let (cmd, schedule, _) = try await host.post("/iot/cmd", #"{"device_id":"sim-01","nodes":[{"uid":"N1","voltage":231,"soc":80,"state":"IDLE"},{"uid":"N2","voltage":229,"soc":20,"state":"idle"}]}"#)
@@ -96,7 +96,7 @@ struct FieldClientTests {
     /// B6: firmware v3 polls `/iot/cmd` with only its device id and reads `commands`, computed
     /// from the nodes its pings reported.
     @Test func aPollWithoutNodesIsAnsweredFromTheReportedNodes() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let (empty, none, _) = try await host.post("/iot/cmd", #"{"device_id":"fw3-01"}"#)
             #expect(empty == .ok)
             #expect((none["commands"] as? [Any])?.isEmpty == true)
@@ -115,7 +115,7 @@ struct FieldClientTests {
 
     /// B7: firmware v3's energy report path, MAC-style ids and null node states.
     @Test func firmwareV3ReportsUnderTheAPIPrefix() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), pi = TestDevice("00:A0:C9:1E:6B:F1")
             _ = try await host.signIn(owner)
             try await host.commission(pi, ratedKW: 5, owner: owner.address)
@@ -135,7 +135,7 @@ struct FieldClientTests {
     /// C13: telemetry outside physics, free-text states, look-alike ids and control characters
     /// are refused and change nothing; C14: telemetry flips and GETs add no price records.
     @Test func badTelemetryIsRefusedAndGETsRecordNoPrices() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let cases = [
                 #"{"device_id":"rpi-1","connected_nodes":[{"uid":"A","voltage":-5}]}"#,
                 #"{"device_id":"rpi-1","connected_nodes":[{"uid":"A","voltage":1e308}]}"#,
@@ -179,7 +179,7 @@ struct FieldClientTests {
 @Suite("ledger verification from a checkpoint")
 struct LedgerCheckpointTests {
     @Test func publicVerifyStartsAtTheCheckpointAndAFullCheckFindsOldDamage() async throws {
-        try await LiveHost.with(["ledger"]) { host in
+        try await DomainHost.with(["ledger"]) { host in
             let wallet = TestWallet()
             for _ in 0..<30 { try await host.mint(wallet.address, lt: 1) }
             func verify() async throws -> [String: Any] { Fixtures.json(try await host.get("/api/v1/ledger/verify").1) }
@@ -212,7 +212,7 @@ struct LedgerCheckpointTests {
 
     /// The tick moves the checkpoint by at most `verify_entries_per_tick` entries each time.
     @Test func theTickAdvancesTheCheckpointInBoundedSteps() async throws {
-        try await LiveHost.with(["ledger"], config: ["ledger": #"{"verify_entries_per_tick":10}"#]) { host in
+        try await DomainHost.with(["ledger"], config: ["ledger": #"{"verify_entries_per_tick":10}"#]) { host in
             let wallet = TestWallet()
             for _ in 0..<25 { try await host.mint(wallet.address, lt: 1) }
             let ledger = try #require(host.runtime.plugins.first { $0.id == "ledger" })

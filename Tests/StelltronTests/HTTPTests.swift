@@ -30,7 +30,7 @@ struct HTTPTests {
     }
 
     @Test func healthListsPlugins() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
             let body = json(response.body)
@@ -43,7 +43,7 @@ struct HTTPTests {
     }
 
     @Test func writeThenReadOverHTTP() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let created = try await client.execute(
                 uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: #"{"name":"h","by":4}"#))
             #expect(created.status == .created)
@@ -54,6 +54,7 @@ struct HTTPTests {
     }
 
     @Test func requestDetailsReachThePlugin() async throws {
+        // Live: the client address comes from the socket.
         try await app().test(.live) { client in
             let response = try await client.execute(
                 uri: "/api/v1/probe/echo/node%20A?q=7", method: .get, headers: [HTTPField.Name("X-Probe")!: "on"])
@@ -67,7 +68,7 @@ struct HTTPTests {
     }
 
     @Test func openAPIDocumentListsHostAndPluginRoutes() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let response = try await client.execute(uri: "/openapi.json", method: .get)
             #expect(response.status == .ok)
             let document = json(response.body)
@@ -84,7 +85,7 @@ struct HTTPTests {
     }
 
     @Test func unknownPathIs404JSON() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let response = try await client.execute(uri: "/api/v1/nothing/here", method: .get)
             #expect(response.status == .notFound)
             #expect(json(response.body)["error"] as? String == "not found")
@@ -92,7 +93,7 @@ struct HTTPTests {
     }
 
     @Test func wrongMethodIs405JSONWithAllow() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let response = try await client.execute(uri: "/api/v1/probe/increment", method: .get)
             #expect(response.status == .methodNotAllowed)
             #expect(response.headers[.allow] == "POST")
@@ -101,7 +102,7 @@ struct HTTPTests {
     }
 
     @Test func oversizedBodyIs413JSONAndWritesNothing() async throws {
-        try await app(bodyLimit: 100).test(.live) { client in
+        try await app(bodyLimit: 100).test(.router) { client in
             let big = #"{"name":"big","by":1,"pad":""# + String(repeating: "x", count: 500) + #""}"#
             let response = try await client.execute(uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: big))
             #expect(response.status == .contentTooLarge)
@@ -112,7 +113,7 @@ struct HTTPTests {
     }
 
     @Test func malformedJSONIs400() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             for body in ["", "[1,2]", #"{"name":"x","by":1e400}"#, #"{"name":null,"by":1}"#] {
                 let response = try await client.execute(uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: body))
                 #expect(response.status == .badRequest, "body \(body)")
@@ -122,7 +123,7 @@ struct HTTPTests {
     }
 
     @Test func protectedRoutesNeedAuthentication() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let anonymous = try await client.execute(uri: "/api/v1/probe/whoami", method: .post, body: ByteBuffer(string: "{}"))
             #expect(anonymous.status == .unauthorized)
             #expect(json(anonymous.body)["error"] as? String == "authentication required")
@@ -135,7 +136,7 @@ struct HTTPTests {
     }
 
     @Test func defaultAuthenticatorWantsARealAccessToken() async throws {
-        try await app(authenticator: nil).test(.live) { client in
+        try await app(authenticator: nil).test(.router) { client in
             let response = try await client.execute(
                 uri: "/api/v1/probe/whoami", method: .post, headers: [.authorization: "Bearer test:GXYZ:Donor"],
                 body: ByteBuffer(string: "{}"))
@@ -145,7 +146,7 @@ struct HTTPTests {
     }
 
     @Test func pluginCrashIs500JSON() async throws {
-        try await app().test(.live) { client in
+        try await app().test(.router) { client in
             let response = try await client.execute(uri: "/api/v1/probe/crash", method: .post, body: ByteBuffer(string: "{}"))
             #expect(response.status == .internalServerError)
             #expect((json(response.body)["error"] as? String)?.hasPrefix("internal error (request ") == true)

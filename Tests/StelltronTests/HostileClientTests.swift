@@ -61,10 +61,10 @@ struct HostileClientTests {
     /// C8: an address holds at most `max_connections_per_ip` connections, and a request that does
     /// not arrive whole within `request_timeout_seconds` loses its connection.
     @Test func halfSentRequestsAreClosedAndConnectionsCapped() async throws {
-        try await LiveHost.with(["ledger"], configure: {
+        try await DomainHost.with(["ledger"], configure: {
             $0.connections.maxConnectionsPerIP = 4
             $0.connections.requestTimeoutSeconds = 0.5
-        }) { host in
+        }, over: .live) { host in
             let port = try #require(host.http.port)
             let slow = try (0..<4).map { _ in try RawConnection(port: port) }
             for connection in slow { connection.send("POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Le") }
@@ -84,10 +84,10 @@ struct HostileClientTests {
     /// C8: an idle keep-alive connection is closed after `idle_timeout_seconds`; an event stream
     /// with keep-alive comments is not idle.
     @Test func idleConnectionsAreClosedButLiveStreamsStay() async throws {
-        try await LiveHost.with(["ledger"], configure: {
+        try await DomainHost.with(["ledger"], configure: {
             $0.connections.idleTimeoutSeconds = 1.5
             $0.sseKeepAliveSeconds = 0.5
-        }) { host in
+        }, over: .live) { host in
             let port = try #require(host.http.port)
             let stream = try RawConnection(port: port)
             stream.send("GET /iot/events HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -108,7 +108,7 @@ struct HostileClientTests {
     /// against the rate limit like any request. A refused upgrade is closed at once with code
     /// 1013 and the reason (the framework would answer an empty 400 otherwise).
     @Test func liveFeedsAndUpgradesAreLimitedPerAddress() async throws {
-        try await LiveHost.with(["ledger"], configure: { $0.connections.maxSubscribersPerIP = 2 }) { host in
+        try await DomainHost.with(["ledger"], configure: { $0.connections.maxSubscribersPerIP = 2 }, over: .live) { host in
             let port = try #require(host.http.port)
             let first = try RawConnection(port: port), second = try RawConnection(port: port)
             first.send("GET /iot/events HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -123,7 +123,7 @@ struct HostileClientTests {
             let full = try await Self.exchange(port: port, Array(Self.upgrade.utf8))
             #expect(full.hasPrefix("HTTP/1.1 101") && full.contains("at most 2 live feeds"), "\(full)")
         }
-        try await LiveHost.with(["ledger"], configure: { $0.rateLimitPerMinute = 3 }) { host in
+        try await DomainHost.with(["ledger"], configure: { $0.rateLimitPerMinute = 3 }, over: .live) { host in
             let port = try #require(host.http.port)
             let feed = try RawConnection(port: port)
             feed.send(Self.upgrade)
@@ -139,7 +139,7 @@ struct HostileClientTests {
     /// C10: a chunk size that is not hex, or a body shorter than announced, is a 400 (or a closed
     /// connection), never a 500.
     @Test func malformedOrTruncatedBodiesAreNever500() async throws {
-        try await LiveHost.with(["ledger", "iot"]) { host in
+        try await DomainHost.with(["ledger", "iot"], over: .live) { host in
             let port = try #require(host.http.port)
             let chunked = "POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
             let truncated = "POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"device_id\":"
@@ -160,7 +160,7 @@ struct HostileClientTests {
     /// C9: a ping padded with CRs and newlines, with fields nobody knows, reaches subscribers as
     /// the compact JSON of what was stored: no raw CR or LF in the frame, no unknown field.
     @Test func eventsCarryWhatTheHostEncodedNotTheClientsBytes() async throws {
-        try await LiveHost.with(["ledger", "iot"]) { host in
+        try await DomainHost.with(["ledger", "iot"], over: .live) { host in
             let stream = try await SSEClient(port: try #require(host.http.port))
             let padding = String(repeating: "\r\n\r", count: 8_000)
             let body = #"{\#(padding)"device_id":"rpi-pad",\#(padding)"voltage":3.9,"nodes_detail":[{"uid":"A","voltage":3.9,"soc":50,"state":"IDLE","junk":"\#(String(repeating: "x", count: 2000))"}],"extra":{"a":[1,2,3]}}"#

@@ -12,8 +12,9 @@ import Testing
 /// carrying each event type.
 @Suite("iot over HTTP")
 struct IoTHTTPTests {
-    private func withIoT(config: String = "{}", _ body: @escaping @Sendable (LiveHost) async throws -> Void) async throws {
-        try await LiveHost.with(["ledger", "market", "iot"], config: ["iot": config], body)
+    private func withIoT(config: String = "{}", over setup: TestingSetup = .router,
+                         _ body: @escaping @Sendable (DomainHost) async throws -> Void) async throws {
+        try await DomainHost.with(["ledger", "market", "iot"], config: ["iot": config], over: setup, body)
     }
 
     static let nodeData = """
@@ -25,7 +26,7 @@ struct IoTHTTPTests {
 
     @Test func thePiToTokensFlowAndEveryEventOnTheStream() async throws {
         let operatorWallet = TestWallet()
-        try await withIoT(config: #"{"operators":["\#(operatorWallet.address)"]}"#) { client in
+        try await withIoT(config: #"{"operators":["\#(operatorWallet.address)"]}"#, over: .live) { client in
             let stream = try await SSEClient(port: try #require(client.http.port))
             let owner = TestWallet()
             let token = try await client.signIn(owner)

@@ -65,13 +65,13 @@ struct MarketHTTPTests {
         }
     }
 
-    private func withMarket(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+    private func withMarket(over setup: TestingSetup = .router, _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         let configuration = Fixtures.configuration([
             .init(id: "ledger", library: BuildProducts.library("StelltronLedger")),
             .init(id: "market", library: BuildProducts.library("StelltronMarket")),
         ])
         let runtime = try Fixtures.runtime(configuration)
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { http in
+        try await buildApplication(runtime: runtime, port: 0).test(setup) { http in
             try await body(Client(http: http, runtime: runtime))
         }
     }
@@ -150,7 +150,7 @@ struct MarketHTTPTests {
     }
 
     @Test func webSocketFeedGreetsThenStreamsTicksAndTrades() async throws {
-        try await withMarket { client in
+        try await withMarket(over: .live) { client in
             let seller = TestWallet(), buyer = TestWallet()
             let sellerToken = try await client.signIn(seller), buyerToken = try await client.signIn(buyer)
             try await client.mint(seller, lt: 1000)

@@ -124,7 +124,7 @@ struct ThirdPartyPluginTests {
         configuration.rateLimitPerMinute = 0
         let runtime = try Fixtures.runtime(configuration)
         #expect(runtime.slots["pricing"]?.id == "cpricing")
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { client in
+        try await buildApplication(runtime: runtime, port: 0).test(.router) { client in
             let wallet = TestWallet()
             _ = try await client.execute(uri: "/api/v1/auth/signup", method: .post, body: ByteBuffer(string: wallet.proof()))
             let login = try await client.execute(uri: "/api/v1/auth/login", method: .post, body: ByteBuffer(string: wallet.proof()))
@@ -166,7 +166,7 @@ struct ThirdPartyPluginTests {
         let quote = Fixtures.json(try await runtime.callService("pricing.quote", json: Data(#"{"record":"never"}"#.utf8)).body)
         #expect((quote["breakdown"] as? [String: Any])?["f_time"] as? Double == 0.5)
 
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { client in
+        try await buildApplication(runtime: runtime, port: 0).test(.router) { client in
             let response = try await client.execute(uri: "/iot/cmd", method: .post, body: ByteBuffer(string: Self.nodes))
             let commands = try #require(Fixtures.json(Data(response.body.readableBytesView))["commands"] as? [[String: Any]])
             #expect(commands.map { $0["action"] as? String } == ["discharge", "charge", "charge"])

@@ -15,7 +15,7 @@ struct TrustHTTPTests {
     /// 1. A DePIN heartbeat needs the device's signature: unsigned ones, even for a registered
     /// node, earn nothing; signed ones earn within the device's rating.
     @Test func unsignedHeartbeatsEarnNothing() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), node = TestDevice("rpi-node-1")
             let token = try await host.signIn(owner)
             try await host.commission(node, ratedKW: 5, owner: owner.address)
@@ -41,7 +41,7 @@ struct TrustHTTPTests {
     /// 2. New DePIN ids are not free LT: only commissioned devices register, and the bonus is paid
     /// once per device, after a day of credited uptime.
     @Test func theOnboardingBonusCannotBeFarmed() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let farmer = TestWallet()
             let token = try await host.signIn(farmer)
             for n in 1...5 {
@@ -75,7 +75,7 @@ struct TrustHTTPTests {
     /// 3. A report lists for sale only what it minted: a quality under 1 and a waiting buyer never
     /// take LT the owner held before — in open trust, where anyone may report for an unkeyed device.
     @Test func aReportNeverTakesWhatTheOwnerHeld() async throws {
-        try await LiveHost.with(Self.all, config: ["iot": #"{"trust":"open"}"#]) { host in
+        try await DomainHost.with(Self.all, config: ["iot": #"{"trust":"open"}"#]) { host in
             let victim = TestWallet(), attacker = TestWallet()
             let token = try await host.signIn(victim), attackerToken = try await host.signIn(attacker)
             #expect(try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-victim"}"#, token: token).0 == .created)
@@ -92,7 +92,7 @@ struct TrustHTTPTests {
             #expect(try await host.verified())
         }
         // In the shipped configuration such a report is refused outright.
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let victim = TestWallet()
             let token = try await host.signIn(victim)
             #expect(try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-victim"}"#, token: token).0 == .created)
@@ -107,7 +107,7 @@ struct TrustHTTPTests {
 
     /// 4 and 5. A signed post is single-use, bound to its route and to its body.
     @Test func signedPostsCannotBeReplayedRetargetedOrAltered() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), pi = TestDevice("rpi-signed")
             let token = try await host.signIn(owner)
             try await host.commission(pi, ratedKW: 10)
@@ -140,7 +140,7 @@ struct TrustHTTPTests {
 
     /// 6. What a device mints over any window is bounded by its rating × the time elapsed.
     @Test func issuanceIsBoundedByRatedPower() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), pi = TestDevice("rpi-rated")
             _ = try await host.signIn(owner)
             try await host.commission(pi, ratedKW: 6, owner: owner.address)
@@ -172,7 +172,7 @@ struct TrustHTTPTests {
 
     /// 7. A ping never makes a device claimable, and nobody can lock the real Pi out.
     @Test func aPingNeverMakesADeviceClaimable() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let attacker = TestWallet(), owner = TestWallet(), pi = TestDevice("rpi-field")
             let attackerToken = try await host.signIn(attacker), token = try await host.signIn(owner)
             #expect(try await host.post("/iot/ping", #"{"device_id":"rpi-field","status":"heartbeat"}"#).0 == .ok)
@@ -199,7 +199,7 @@ struct TrustHTTPTests {
 
     /// 8. DePIN registration follows IoT ownership: another user cannot collect my device's rewards.
     @Test func depinRegistrationNeedsIoTOwnership() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), thief = TestWallet(), pi = TestDevice("rpi-mine")
             let token = try await host.signIn(owner), thiefToken = try await host.signIn(thief)
             try await host.commission(pi, ratedKW: 5, owner: owner.address)
@@ -242,7 +242,7 @@ struct TrustHTTPTests {
 
     /// 9 (over HTTP). An issued key's secret is in the answer once and nowhere in the database.
     @Test func anIssuedSecretNeverReachesTheDatabase() async throws {
-        try await LiveHost.with(Self.all, config: ["iot": #"{"trust":"open"}"#]) { host in
+        try await DomainHost.with(Self.all, config: ["iot": #"{"trust":"open"}"#]) { host in
             let token = try await host.signIn(TestWallet())
             let (_, device, _) = try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-issued","issue_key":true}"#, token: token)
             let seed = try #require(device["device_key"] as? String)
@@ -257,7 +257,7 @@ struct TrustHTTPTests {
     /// 10. Dust cannot stall the writer: a minimum order, a cap on open orders, and matching
     /// bounded per request (the tick matches the rest).
     @Test func dustIsRefusedAndMatchingIsBounded() async throws {
-        try await LiveHost.with(["ledger", "market"], config: ["market": #"{"max_open_orders_per_user":20,"max_fills_per_request":25}"#]) { host in
+        try await DomainHost.with(["ledger", "market"], config: ["market": #"{"max_open_orders_per_user":20,"max_fills_per_request":25}"#]) { host in
             let seller = TestWallet()
             let sellerToken = try await host.signIn(seller)
             try await host.mint(seller.address, lt: 10_000)
@@ -288,7 +288,7 @@ struct TrustHTTPTests {
     /// a decommissioned device stops minting.
     @Test func onlyOperatorsCommissionAndDecommissioningStopsMinting() async throws {
         let operatorWallet = TestWallet()
-        try await LiveHost.with(Self.all, config: ["iot": #"{"operators":["\#(operatorWallet.address)"],"max_rated_kw":3}"#]) { host in
+        try await DomainHost.with(Self.all, config: ["iot": #"{"operators":["\#(operatorWallet.address)"],"max_rated_kw":3}"#]) { host in
             let owner = TestWallet(), pi = TestDevice("rpi-op")
             let token = try await host.signIn(owner), operatorToken = try await host.signIn(operatorWallet)
             let body = #"{"device_id":"rpi-op","public_key":"\#(pi.publicKey)","rated_kw":3,"owner_id":"\#(owner.address)"}"#
@@ -308,7 +308,7 @@ struct TrustHTTPTests {
 
     /// Concurrency: twenty copies of one signed report at once mint exactly once.
     @Test func twentyConcurrentCopiesOfOneSignedReportMintOnce() async throws {
-        try await LiveHost.with(Self.all) { host in
+        try await DomainHost.with(Self.all) { host in
             let owner = TestWallet(), pi = TestDevice("rpi-race")
             _ = try await host.signIn(owner)
             try await host.commission(pi, ratedKW: 10, owner: owner.address)

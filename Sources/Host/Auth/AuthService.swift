@@ -103,6 +103,12 @@ public final class AuthService: Sendable {
     }
 
     /// The caller of a `Bearer` token, with the role stored now.
+    /// A real access token for a stored user, as login issues it (the testing kit signs its
+    /// callers in with this; the server itself issues tokens only for valid wallet proofs).
+    public func accessToken(for user: User) async throws -> String {
+        try await tokens.issue(for: user, at: clock())
+    }
+
     func user(forAccessToken token: String) async throws -> User {
         guard let claims = await tokens.verify(token, at: clock()) else {
             throw APIError(.unauthorized, "invalid or expired access token")

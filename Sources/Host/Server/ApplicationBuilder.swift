@@ -4,9 +4,6 @@ import Logging
 
 /// Builds the HTTP application around a loaded runtime — the function both `stelltron serve` and
 /// the end-to-end tests call (tests pass port 0 and an in-memory database).
-///
-/// Middleware order, outermost first: access log (sees every final status), client address,
-/// CORS (answers preflights before they count), rate limit, JSON errors, then the routes.
 public func buildApplication(
     runtime: PluginRuntime,
     auth: AuthService? = nil,
@@ -17,10 +14,35 @@ public func buildApplication(
     let auth = if let auth { auth } else {
         try await AuthService(configuration: configuration, store: runtime.store, clock: runtime.clock)
     }
-    let router = Router(context: HostRequestContext.self)
     let quotas = ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies))
     // One limiter for the router and for WebSocket upgrades, which never reach the router.
     let limiter = configuration.rateLimitPerMinute > 0 ? RateLimiter(limitPerMinute: configuration.rateLimitPerMinute) : nil
+    let router = makeRouter(runtime: runtime, auth: auth, authenticator: authenticator, quotas: quotas, limiter: limiter)
+    return Application(
+        router: router,
+        server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),
+        configuration: .init(
+            address: .hostname(configuration.host, port: port ?? configuration.port),
+            serverName: "stelltron"),
+        services: [TickService(runtime: runtime)],
+        logger: runtime.logger)
+}
+
+/// The router `buildApplication` serves, on its own: what the testing kit drives without sockets
+/// (every route, middleware and error of the real host; no connection guard, WebSocket or ticks).
+public func buildRouter(runtime: PluginRuntime, auth: AuthService) -> Router<HostRequestContext> {
+    let configuration = runtime.configuration
+    let limiter = configuration.rateLimitPerMinute > 0 ? RateLimiter(limitPerMinute: configuration.rateLimitPerMinute) : nil
+    return makeRouter(runtime: runtime, auth: auth, authenticator: nil,
+                      quotas: ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies)), limiter: limiter)
+}
+
+/// Middleware order, outermost first: access log (sees every final status), client address,
+/// CORS (answers preflights before they count), rate limit, JSON errors, then the routes.
+private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator: (any Authenticator)?,
+                        quotas: ClientQuotas, limiter: RateLimiter?) -> Router<HostRequestContext> {
+    let configuration = runtime.configuration
+    let router = Router(context: HostRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies)))
     router.add(middleware: CORSPolicyMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
@@ -42,12 +64,5 @@ public func buildApplication(
         throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
     }
     PluginRoutes.refuseOtherMethods(on: router, HostRoute.all)
-    return Application(
-        router: router,
-        server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),
-        configuration: .init(
-            address: .hostname(configuration.host, port: port ?? configuration.port),
-            serverName: "stelltron"),
-        services: [TickService(runtime: runtime)],
-        logger: runtime.logger)
+    return router
 }

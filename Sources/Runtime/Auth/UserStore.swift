@@ -60,6 +60,18 @@ public enum UserStore {
         return user
     }
 
+    /// Stores `id` with `role` as given, creating it if needed — for a test host seeding callers,
+    /// never for a request (roles only change through `promote`).
+    public static func seed(_ id: String, role: String, at date: Date, in db: Database) throws -> User {
+        try db.execute(
+            sql: """
+                INSERT INTO host_users (id, wallet_address, role, location, kyc_status, created_at) VALUES (?, ?, ?, '', 'pending', ?)
+                ON CONFLICT(id) DO UPDATE SET role = excluded.role
+                """,
+            arguments: [id, id, role, Timestamps.iso8601(date)])
+        return try find(id, in: db)!
+    }
+
     public static func count(in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_users") ?? 0
     }

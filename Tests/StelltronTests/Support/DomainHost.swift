@@ -7,8 +7,10 @@ import StelltronTesting
 import Testing
 
 /// The domain plugins behind the real HTTP stack on a private database, with a clock the test
-/// moves, and the calls the IoT, trust and DePIN tests share.
-struct LiveHost: Sendable {
+/// moves, and the calls the IoT, trust and DePIN tests share. Requests go through the real router
+/// without sockets (`.router`) unless a test needs them (`.live`: raw connections, streams, the
+/// connection guard, client addresses).
+struct DomainHost: Sendable {
     let http: any TestClientProtocol
     let runtime: PluginRuntime
     let clock: TestClock
@@ -16,7 +18,7 @@ struct LiveHost: Sendable {
     /// Runs `body` against a host with `plugins` (ids of the five domain plugins, in load order)
     /// and the given `[plugin.config]` JSON per plugin id.
     static func with(_ plugins: [String], config: [String: String] = [:], configure: (inout HostConfiguration) -> Void = { _ in },
-                     _ body: @escaping @Sendable (LiveHost) async throws -> Void) async throws {
+                     over setup: TestingSetup = .router, _ body: @escaping @Sendable (DomainHost) async throws -> Void) async throws {
         let libraries = ["ledger": "StelltronLedger", "market": "StelltronMarket", "iot": "StelltronIoT", "defi": "StelltronDefi", "depin": "StelltronDepin"]
         let clock = TestClock()
         var configuration = Fixtures.configuration(plugins.map { id in
@@ -25,8 +27,8 @@ struct LiveHost: Sendable {
         configuration.rateLimitPerMinute = 0 // the clock stands still unless a test moves it
         configure(&configuration)
         let runtime = try Fixtures.runtime(configuration, clock: clock)
-        try await buildApplication(runtime: runtime, port: 0).test(.live) { http in
-            try await body(LiveHost(http: http, runtime: runtime, clock: clock))
+        try await buildApplication(runtime: runtime, port: 0).test(setup) { http in
+            try await body(DomainHost(http: http, runtime: runtime, clock: clock))
         }
     }
 
