@@ -114,7 +114,7 @@ struct CLITests {
         for id in ["ledger", "market", "iot", "defi", "depin"] {
             #expect(result.stdout.contains("\n\(id) ") || result.stdout.hasPrefix("\(id) "))
         }
-        #expect(result.stdout.contains("ledger 1.0.0  ABI 1.0"))
+        #expect(result.stdout.contains("ledger 1.0.0  ABI 1.1"))
         #expect(result.stdout.contains("service ledger.mint (write)"))
         #expect(result.stdout.contains("route   GET /api/v1/market/orders [protected, read]"))
         #expect(result.stdout.contains("slot    pricing/1 (filled)"))
@@ -123,12 +123,12 @@ struct CLITests {
     @Test func pluginsCheckPassesGoodPluginsAndFailsBrokenOnes() throws {
         let good = try run(["plugins", "check", BuildProducts.library("StelltronFixtureProbe")])
         #expect(good.status == 0)
-        #expect(good.stdout.contains("id: probe  version: 1.0.0  ABI: 1.0"))
+        #expect(good.stdout.contains("id: probe  version: 1.0.0  ABI: 1.1"))
         #expect(good.stdout.contains("tables: probe_counters, probe_seen"))
         #expect(good.stdout.contains("OK: no violations"))
         let broken = try run(["plugins", "check", try Fixtures.cPlugin(["VARIANT_WRONG_MAJOR"])])
         #expect(broken.status != 0)
-        #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.0"))
+        #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.1"))
     }
 
     /// Issue 18, item 2: a backup taken while the server takes writes is a valid database; a

@@ -177,7 +177,11 @@ struct ThirdPartyPluginTests {
     @Test func hooksWithTheWrongSignatureOrSymbolAreRefusedAtStartup() async throws {
         let library = try await Self.compileC("Tests/Fixtures/CHooks/factors.c", name: "factors")
         func refusal(_ binding: HookBinding) -> String {
-            var configuration = Fixtures.configuration()
+            // The market declares the pricing hook points; the host itself knows none.
+            var configuration = Fixtures.configuration([
+                .init(id: "ledger", library: BuildProducts.library("StelltronLedger")),
+                .init(id: "market", library: BuildProducts.library("StelltronMarket")),
+            ])
             configuration.hooks = [binding]
             do {
                 _ = try PluginRuntime(configuration: configuration)
@@ -190,7 +194,11 @@ struct ThirdPartyPluginTests {
                 == "plugin \(library): hook pricing.f_time: expects double(int32) but plugins.conf declares double(double)")
         #expect(refusal(HookBinding(name: "pricing.f_time", library: library, symbol: "nope", signature: "double(int32)"))
                 == "plugin \(library): hook pricing.f_time: symbol nope not found")
-        #expect(refusal(HookBinding(name: "pricing.f_moon", library: library, symbol: "f_time", signature: "double(int32)")).contains("unknown hook point"))
+        #expect(refusal(HookBinding(name: "pricing.f_moon", library: library, symbol: "f_time", signature: "double(int32)"))
+                .contains("[hooks] pricing.f_moon: no loaded plugin declares this hook point; declared: pricing.f_dist, pricing.f_quality, pricing.f_sd, pricing.f_soc, pricing.f_time"))
+        // scheduler.node is the iot plugin's: without it loaded, nothing declares it.
+        #expect(refusal(HookBinding(name: "scheduler.node", library: library, symbol: "node_policy", signature: "int32(double,double)"))
+                .contains("no loaded plugin declares this hook point"))
         #expect(refusal(HookBinding(name: "pricing.f_time", library: library, symbol: "f_time", signature: "double int32")).contains("is not of the form"))
     }
 

@@ -43,15 +43,20 @@ final class IoTPlugin: StelltronPlugin {
             Service("iot.decommission", writes: true, summary: "withdraw a device's commissioning: {device_id, operator?}"),
         ],
         slots: [Slot("scheduler")],
-        migrations: Schema.migrations
+        migrations: Schema.migrations,
+        hookPoints: [nodeHookPoint],
+        // Energy reports quote through the pricing slot; /iot/cmd decides through the scheduler slot.
+        slotUses: [Slot("pricing", revision: 1), Slot("scheduler", revision: 1)]
     )
 
     static let reportSchema = #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_transferred":{"type":"number","minimum":0.001,"maximum":10},"duration_seconds":{"type":"number","exclusiveMinimum":0,"maximum":86400},"avg_voltage":{"type":"number","minimum":0,"maximum":1000},"report_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","kwh_transferred"]}"#
 
     let policy: TrustPolicy
+    let nodeHook: NodeHook?
 
     init(config: JSONValue, host: PluginHost) throws {
         policy = try TrustPolicy(config: config)
+        nodeHook = try host.hookFunction("scheduler.node", as: NodeHook.self)
         host.log(.info, "trust = \(policy.mode.rawValue), \(policy.operators.count) operator(s), max_rated_kw = \(policy.maxRatedKW)")
     }
 
@@ -82,18 +87,19 @@ final class IoTPlugin: StelltronPlugin {
         }
     }
 
-    /// The `scheduler.node` foreign hook as a node policy, when plugins.conf binds one:
-    /// `int32(double voltage, double soc)` answering 0 idle, 1 charge, 2 discharge, −1 no opinion.
-    static func nodeHook(_ host: PluginHost) throws -> ((NodeState) -> String?)? {
-        struct Call: Encodable { let hook: String; let args: [Double] }
-        struct Value: Decodable { let value: Double }
-        func ask(_ node: NodeState) throws -> Double {
-            try host.call("host.hooks.call", Call(hook: "scheduler.node", args: [node.voltage, node.soc]), as: Value.self).value
-        }
-        struct Bound: Decodable { let hooks: [String] }
-        guard try host.call("host.hooks.list", [String: String](), as: Bound.self).hooks.contains("scheduler.node") else { return nil }
+    /// `scheduler.node`: `int32(double voltage, double soc)` answering 0 idle, 1 charge,
+    /// 2 discharge, −1 no opinion — a node policy an operator may bind instead of the default rule.
+    typealias NodeHook = @convention(c) (Double, Double) -> Int32
+
+    static let nodeHookPoint = PluginManifest.HookPoint(
+        "scheduler.node", signature: "int32(double,double)",
+        summary: "the default scheduler's decision for one node from (voltage, SoC %): 0 idle, 1 charge, 2 discharge, −1 no opinion")
+
+    /// The bound node hook as a node policy, or nil for the default rule.
+    var nodePolicy: ((NodeState) -> String?)? {
+        guard let nodeHook else { return nil }
         return { node in
-            switch try? ask(node) {
+            switch nodeHook(node.voltage, node.soc) {
             case 0: return "idle"
             case 1: return "charge"
             case 2: return "discharge"
@@ -106,7 +112,7 @@ final class IoTPlugin: StelltronPlugin {
         switch name {
         case "scheduler.decide":
             let decision = try JSONCoding.decodeBody(Scheduling.Decision.self, from: request)
-            let commands = DefaultScheduler.decide(decision.nodes, manual: decision.manual_transfer, nodePolicy: try Self.nodeHook(host))
+            let commands = DefaultScheduler.decide(decision.nodes, manual: decision.manual_transfer, nodePolicy: nodePolicy)
             return try JSONCoding.encode(Scheduling.Decided(commands: commands))
         case "iot.telemetry_summary":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000

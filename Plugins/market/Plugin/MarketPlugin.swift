@@ -26,16 +26,21 @@ final class MarketPlugin: StelltronPlugin {
         ],
         slots: [Slot("pricing")],
         migrations: Schema.migrations,
+        hookPoints: PricingHooks.points,
+        // The price route and auto-sell quote through the slot, whichever plugin fills it.
+        slotUses: [Slot("pricing", revision: 1)],
         // Goes on matching orders whose matching a request cut short (OrderLimits), and records
         // the price in the history when telemetry moved it (at most once a minute).
         tickIntervalMilliseconds: 1_000
     )
 
     let formula: PricingFormula
+    let hooks: PricingHooks
     let limits: OrderLimits
 
     init(config: JSONValue, host: PluginHost) throws {
         formula = try Pricing.formula(from: config)
+        hooks = try PricingHooks(host: host)
         limits = try OrderLimits(config: config)
     }
 
@@ -74,7 +79,7 @@ final class MarketPlugin: StelltronPlugin {
     }
 
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
-        let pricing = Pricing(formula: formula, host: host)
+        let pricing = Pricing(formula: formula, hooks: hooks, host: host)
         switch name {
         case "pricing.quote":
             let input = request.isEmpty ? Pricing.Request() : try JSONCoding.decodeBody(Pricing.Request.self, from: request)

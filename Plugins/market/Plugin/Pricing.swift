@@ -9,6 +9,7 @@ import StelltronPluginKit
 /// reports). Reading the price never records it.
 struct Pricing {
     let formula: PricingFormula
+    let hooks: PricingHooks
     let host: PluginHost
 
     struct Request: Decodable {
@@ -39,7 +40,7 @@ struct Pricing {
         let now = host.now()
         let inputs = PricingFormula.Inputs(openSells: count("sell"), openBuys: count("buy"), meanSoC: telemetry.mean_soc,
                                            quality: telemetry.quality, date: now)
-        let quote = formula.quote(inputs, overrides: try hookOverrides(inputs))
+        let quote = formula.quote(inputs, overrides: hooks.overrides(inputs, formula: formula))
         var hash: String?
         if try shouldRecord(quote.price, mode: mode, now: now) {
             hash = try LedgerClient(host: host).record(LedgerRequest.Price(
@@ -52,30 +53,6 @@ struct Pricing {
         }
         return Answer(price: quote.price, supply: quote.supply, demand: quote.demand, timestamp: now.formatted(.iso8601),
                       breakdown: quote.breakdown, tx_hash: hash)
-    }
-
-    /// Factors replaced by foreign hooks bound in plugins.conf (`[hooks] pricing.f_time = ...`).
-    private func hookOverrides(_ inputs: PricingFormula.Inputs) throws -> PricingFormula.Overrides {
-        // One question for the list of bound hooks, then calls only for those: most hosts bind
-        // none, and every quote would otherwise make five service calls that answer NOT_FOUND.
-        struct Bound: Decodable { let hooks: [String] }
-        let bound = Set(try host.call("host.hooks.list", [String: String](), as: Bound.self).hooks)
-        func hook(_ name: String, _ args: [Double]) throws -> Double? {
-            guard bound.contains(name) else { return nil }
-            struct Value: Decodable { let value: Double }
-            let call = JSONValue.object(["hook": .string(name), "args": .array(args.map(JSONValue.double))])
-            do {
-                return try JSONCoding.decode(Value.self, from: try host.callRaw("host.hooks.call", call.jsonData)).value
-            } catch let error as PluginError where error.kind == .notFound {
-                return nil
-            }
-        }
-        return PricingFormula.Overrides(
-            f_sd: try hook("pricing.f_sd", [Double(inputs.openSells), Double(inputs.openBuys)]),
-            f_soc: try hook("pricing.f_soc", [inputs.meanSoC ?? -1]),
-            f_dist: try hook("pricing.f_dist", [formula.distance]),
-            f_time: try hook("pricing.f_time", [Double(formula.localHour(at: inputs.date))]),
-            f_quality: try hook("pricing.f_quality", [inputs.quality ?? -1]))
     }
 
     private func shouldRecord(_ price: Double, mode: String, now: Date) throws -> Bool {

@@ -81,6 +81,15 @@ enum DescriptorBuilder {
         descriptor.pointee.migration_count = manifest.migrations.count
         descriptor.pointee.subscriptions = array(manifest.subscriptions) { UnsafePointer(permanent($0)) }
         descriptor.pointee.subscription_count = manifest.subscriptions.count
+        descriptor.pointee.hook_points = array(manifest.hookPoints) { point in
+            stl_hook_point(struct_size: UInt32(MemoryLayout<stl_hook_point>.size), reserved0: 0, name: permanent(point.name),
+                           signature: permanent(point.signature), summary: point.summary.map(permanent))
+        }
+        descriptor.pointee.hook_point_count = manifest.hookPoints.count
+        descriptor.pointee.slot_uses = array(manifest.slotUses) { slot in
+            stl_slot(struct_size: UInt32(MemoryLayout<stl_slot>.size), revision: slot.revision, name: permanent(slot.name))
+        }
+        descriptor.pointee.slot_use_count = manifest.slotUses.count
 
         descriptor.pointee.create = EntryPoints.create
         descriptor.pointee.destroy = EntryPoints.destroy

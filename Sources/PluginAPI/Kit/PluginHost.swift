@@ -133,6 +133,22 @@ public struct PluginHost {
         return try JSONCoding.decode(JSONValue.self, from: data)
     }
 
+    /// The C function an operator bound to one of this plugin's declared hook points, as `type`
+    /// (a `@convention(c)` function type matching the declared signature), or nil when nothing is
+    /// bound or the host predates ABI 1.1. Ask during `init`: the host hands hooks out only then.
+    ///
+    ///     let timeFactor = try host.hookFunction("pricing.f_time", as: (@convention(c) (Int32) -> Double).self)
+    public func hookFunction<Function>(_ name: String, as type: Function.Type) throws -> Function? {
+        guard api.pointee.struct_size >= UInt32(MemoryLayout<stl_host_api>.offset(of: \.hook_function)! + MemoryLayout<UnsafeRawPointer>.size),
+              let lookup = api.pointee.hook_function else { return nil }
+        precondition(MemoryLayout<Function>.size == MemoryLayout<UnsafeRawPointer>.size, "hookFunction needs a @convention(c) function type")
+        var function: UnsafeMutableRawPointer?
+        let status = withStr(name) { lookup(ctx, $0, &function) }
+        if status == STL_ERR_NOT_FOUND { return nil }
+        guard status == STL_OK, let function else { throw PluginError(status: status, message: "hook \(name) is not available (status \(status))") }
+        return unsafeBitCast(function, to: type)
+    }
+
     /// The host's clock (tests can move it).
     public func now() -> Date {
         Date(timeIntervalSince1970: Double(api.pointee.clock_now_ms(ctx)) / 1000)

@@ -1,5 +1,6 @@
-/// What a plugin declares to the host: identity, routes, services, slots, migrations and the
-/// event types it listens to. The kit turns it into the C descriptor once per process.
+/// What a plugin declares to the host: identity, routes, services, slots (filled and used), hook
+/// points, migrations and the event types it listens to. The kit turns it into the C descriptor
+/// once per process.
 public struct PluginManifest: Sendable {
     public var id: String
     public var version: String
@@ -9,13 +10,18 @@ public struct PluginManifest: Sendable {
     public var slots: [Slot]
     public var migrations: [Migration]
     public var subscriptions: [String]
+    /// Where an operator may plug a plain C function (`[hooks]` in plugins.conf), ABI 1.1.
+    public var hookPoints: [HookPoint]
+    /// The slots whose services the plugin calls, with the revision it speaks, ABI 1.1.
+    public var slotUses: [Slot]
     /// How often the host calls `tick`, in milliseconds; 0 means never.
     public var tickIntervalMilliseconds: UInt32
 
     public init(
         id: String, version: String, description: String = "",
         routes: [Route] = [], services: [Service] = [], slots: [Slot] = [],
-        migrations: [Migration] = [], subscriptions: [String] = [], tickIntervalMilliseconds: UInt32 = 0
+        migrations: [Migration] = [], subscriptions: [String] = [], hookPoints: [HookPoint] = [], slotUses: [Slot] = [],
+        tickIntervalMilliseconds: UInt32 = 0
     ) {
         self.id = id
         self.version = version
@@ -25,7 +31,28 @@ public struct PluginManifest: Sendable {
         self.slots = slots
         self.migrations = migrations
         self.subscriptions = subscriptions
+        self.hookPoints = hookPoints
+        self.slotUses = slotUses
         self.tickIntervalMilliseconds = tickIntervalMilliseconds
+    }
+}
+
+extension PluginManifest {
+    /// A point where an operator may replace one of the plugin's rules by a plain C function. The
+    /// host checks the bound function's declared signature against this one at load; the plugin
+    /// gets the function in `init` through `PluginHost.hookFunction(_:as:)`.
+    public struct HookPoint: Sendable, Equatable {
+        /// `<plugin id or a slot it fills>.<name>`, e.g. `pricing.f_time`.
+        public var name: String
+        /// `double(int32)`: returns and arguments from `int32`, `int64`, `double`.
+        public var signature: String
+        public var summary: String?
+
+        public init(_ name: String, signature: String, summary: String? = nil) {
+            self.name = name
+            self.signature = signature
+            self.summary = summary
+        }
     }
 }
 

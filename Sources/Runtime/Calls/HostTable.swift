@@ -24,6 +24,7 @@ enum HostTable {
         table.pointee.clock_now_ms = clockNow
         table.pointee.random_bytes = randomBytes
         table.pointee.free_bytes = freeBytes
+        table.pointee.hook_function = hookFunction
         return table
     }
 
@@ -126,6 +127,19 @@ enum HostTable {
         guard count > 0 else { return STL_OK }
         guard let destination else { return STL_ERR_BAD_REQUEST }
         randombytes_buf(destination, count)
+        return STL_OK
+    }
+
+    /// Hands a plugin, during its `create`, the C function bound to one of its own hook points.
+    static let hookFunction: @convention(c) (OpaquePointer?, stl_str, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> stl_status = { ctx, name, out in
+        guard let context = CallContext.from(ctx), let out, let plugin = context.plugin else { return STL_ERR_INTERNAL }
+        // Hooks are bound once, at load: asking later would mean asking per call, which is what
+        // declaring them avoids.
+        guard context.scope.kind == .load else { return STL_ERR_FORBIDDEN }
+        let hookName = name.swiftString
+        guard plugin.declaration.hookPoints.contains(where: { $0.name == hookName }),
+              let hook = context.runtime.hooks[hookName] else { return STL_ERR_NOT_FOUND }
+        out.pointee = hook.function
         return STL_OK
     }
 

@@ -62,9 +62,17 @@ public final class PluginRuntime: @unchecked Sendable {
             return LoadedPlugin(declaration: declaration, file: path, descriptor: library.descriptor, config: entry.config)
         }
         registry = try PluginRegistry(plugins: loaded, configuration: configuration)
+        // [hooks] binds against the hook points the loaded plugins declared; the host knows none itself.
+        let registry = self.registry
         hooks = try Dictionary(uniqueKeysWithValues: configuration.hooks.map { binding in
+            guard let declared = registry.hookPoints[binding.name] else {
+                let known = registry.hookPoints.keys.sorted()
+                throw PluginLoadError(file: configuration.sourcePath ?? "plugins.conf",
+                                      "[hooks] \(binding.name): no loaded plugin declares this hook point; declared: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+            }
             let path = binding.library.hasPrefix("/") ? binding.library : URL(fileURLWithPath: directory).appendingPathComponent(binding.library).path
-            return (binding.name, try ForeignHook(name: binding.name, library: path, symbol: binding.symbol, declared: binding.signature))
+            return (binding.name, try ForeignHook(name: binding.name, library: path, symbol: binding.symbol, declared: binding.signature,
+                                                  expected: declared.point.signature))
         })
         table = HostTable.make()
         for plugin in loaded {
@@ -194,7 +202,13 @@ public final class PluginRuntime: @unchecked Sendable {
             return .init(status: STL_ERR_INTERNAL, body: Data("service call chain deeper than \(Self.maximumServiceDepth): \(name)".utf8))
         }
         if name.hasPrefix("host.") {
-            return HostServices.call(name, request: request.data, from: caller)
+            guard let entry = HostServices.table[name] else {
+                return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("the host offers no service \(name)".utf8))
+            }
+            if entry.declaration.writes && !caller.scope.canWrite {
+                return .init(status: STL_ERR_STORAGE, body: Data("service \(name) writes and cannot be called from a read-only route".utf8))
+            }
+            return HostServices.call(entry, request: request.data, from: caller)
         }
         let prefix = String(name.prefix { $0 != "." })
         let target: LoadedPlugin

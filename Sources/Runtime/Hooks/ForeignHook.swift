@@ -8,17 +8,15 @@ public final class ForeignHook: @unchecked Sendable {
     public let signature: HookSignature
     public let library: String
     public let symbol: String
-    private let function: UnsafeMutableRawPointer
+    /// The C function itself, handed to the plugin that declared the hook point.
+    let function: UnsafeMutableRawPointer
     private let cif: UnsafeMutablePointer<ffi_cif>
     private let argumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
 
-    /// Loads `symbol` from `library` for hook point `name`, after checking that the declared
-    /// signature is the one the hook point expects.
-    init(name: String, library: String, symbol: String, declared: String) throws {
+    /// Loads `symbol` from `library` for hook point `name`, after checking that the signature
+    /// plugins.conf declares is the one the plugin declared for the point.
+    init(name: String, library: String, symbol: String, declared: String, expected: HookSignature) throws {
         func fail(_ problem: String) -> PluginLoadError { PluginLoadError(file: library, "hook \(name): \(problem)") }
-        guard let expected = HookPoints.expected[name] else {
-            throw fail("unknown hook point; known: \(HookPoints.expected.keys.sorted().joined(separator: ", "))")
-        }
         guard let signature = HookSignature(declared) else {
             throw fail("signature '\(declared)' is not of the form type(type, ...) with int32, int64 or double")
         }

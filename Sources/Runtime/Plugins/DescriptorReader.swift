@@ -7,6 +7,8 @@ import StelltronPluginKit
 enum DescriptorReader {
     /// Every field of ABI 1.0 up to and including free_bytes (STL_DESCRIPTOR_MIN_SIZE_V1 in C).
     static let minimumDescriptorSize = MemoryLayout<stl_plugin_descriptor>.offset(of: \.free_bytes)! + MemoryLayout<UnsafeRawPointer>.size
+    /// A descriptor this large carries the ABI 1.1 fields (STL_DESCRIPTOR_SIZE_V1_1 in C).
+    static let descriptorSizeV1_1 = MemoryLayout<stl_plugin_descriptor>.offset(of: \.slot_use_count)! + MemoryLayout<Int>.size
 
     static func read(_ pointer: UnsafePointer<stl_plugin_descriptor>, file: String) throws -> PluginDeclaration {
         func fail(_ problem: String) -> PluginLoadError { PluginLoadError(file: file, problem) }
@@ -80,11 +82,32 @@ enum DescriptorReader {
             subscriptions = (0..<raw.subscription_count).map { string(list[$0]) }
         }
 
-        return PluginDeclaration(
+        var declaration = PluginDeclaration(
             id: id, version: String(cString: versionPointer), description: string(raw.description),
             abiMajor: raw.abi_major, abiMinor: raw.abi_minor, descriptorSize: size, swiftCompiler: compiler,
             tickIntervalMilliseconds: raw.tick_interval_ms,
             routes: routes, services: services, slots: slots, migrations: migrations, subscriptions: subscriptions)
+        // A 1.0 descriptor ends before these fields: nothing past its struct_size is read.
+        if size >= UInt32(descriptorSizeV1_1) {
+            declaration.hookPoints = try elements(raw.hook_points, raw.hook_point_count, minimum: MemoryLayout<stl_hook_point>.size,
+                                                  field: "hook_points", fail: fail) { (point: stl_hook_point) in
+                let name = string(point.name), text = string(point.signature)
+                let prefix = String(name.prefix { $0 != "." })
+                guard name.contains("."), prefix == id || slots.contains(where: { $0.name == prefix }) else {
+                    throw fail("hook point '\(name)' must be named '\(id).<name>' or '<slot>.<name>' for a slot the plugin fills")
+                }
+                guard let signature = HookSignature(text) else {
+                    throw fail("hook point \(name): signature '\(text)' is not of the form type(type, ...) with int32, int64 or double")
+                }
+                return PluginDeclaration.HookPoint(name: name, signature: signature, summary: point.summary.map { String(cString: $0) })
+            }
+            if Set(declaration.hookPoints.map(\.name)).count != declaration.hookPoints.count { throw fail("two hook points share a name") }
+            declaration.slotUses = try elements(raw.slot_uses, raw.slot_use_count, minimum: MemoryLayout<stl_slot>.size,
+                                                field: "slot_uses", fail: fail) { (slot: stl_slot) in
+                PluginDeclaration.Slot(name: string(slot.name), revision: slot.revision)
+            }
+        }
+        return declaration
     }
 
     /// Walks a declared array, striding by the struct_size of its first element so that a plugin

@@ -21,6 +21,13 @@ public struct PluginDeclaration: Sendable, Equatable {
         public var revision: UInt32
     }
 
+    /// ABI 1.1: where an operator may bind a plain C function (`[hooks]`).
+    public struct HookPoint: Sendable, Equatable {
+        public var name: String
+        public var signature: HookSignature
+        public var summary: String?
+    }
+
     public struct Migration: Sendable, Equatable {
         public var id: String
         public var sql: String
@@ -39,4 +46,7 @@ public struct PluginDeclaration: Sendable, Equatable {
     public var slots: [Slot]
     public var migrations: [Migration]
     public var subscriptions: [String]
+    public var hookPoints: [HookPoint] = []
+    /// ABI 1.1: the slots whose services the plugin calls, with the revision it speaks.
+    public var slotUses: [Slot] = []
 }

@@ -17,6 +17,8 @@ public struct PluginRegistry {
     let services: [String: (plugin: LoadedPlugin, service: PluginDeclaration.Service)]
     /// slot name → the plugin that fills it.
     let slots: [String: LoadedPlugin]
+    /// Every declared hook point, by name, with the plugin that declared it.
+    let hookPoints: [String: (plugin: LoadedPlugin, point: PluginDeclaration.HookPoint)]
 
     init(plugins: [LoadedPlugin], configuration: HostConfiguration) throws {
         let configFile = configuration.sourcePath ?? "plugins.conf"
@@ -24,6 +26,7 @@ public struct PluginRegistry {
         var routes: [RegisteredRoute] = []
         var services: [String: (plugin: LoadedPlugin, service: PluginDeclaration.Service)] = [:]
         var slotClaims: [String: [LoadedPlugin]] = [:]
+        var hookPoints: [String: (plugin: LoadedPlugin, point: PluginDeclaration.HookPoint)] = [:]
         var ids = Set<String>()
 
         for plugin in plugins {
@@ -53,6 +56,12 @@ public struct PluginRegistry {
                 }
                 services[service.name] = (plugin, service)
             }
+            for point in plugin.declaration.hookPoints {
+                if let owner = hookPoints[point.name] {
+                    throw PluginLoadError(file: plugin.file, "hook point \(point.name) is already declared by plugin '\(owner.plugin.id)'")
+                }
+                hookPoints[point.name] = (plugin, point)
+            }
         }
 
         var slots: [String: LoadedPlugin] = [:]
@@ -75,11 +84,22 @@ public struct PluginRegistry {
         for slot in configuration.requiredSlots where slots[slot] == nil {
             throw PluginLoadError(file: configFile, "slot \(slot) is required but no loaded plugin fills it")
         }
+        // A plugin calls a slot's services in the shape of one revision: refuse a filler of another.
+        for plugin in plugins {
+            for use in plugin.declaration.slotUses {
+                guard let filler = slots[use.name],
+                      let filled = filler.declaration.slots.first(where: { $0.name == use.name }) else { continue }
+                if filled.revision != use.revision {
+                    throw PluginLoadError(file: filler.file, "fills \(use.name)/\(filled.revision), but plugin '\(plugin.id)' speaks \(use.name)/\(use.revision)")
+                }
+            }
+        }
 
         self.plugins = plugins
         self.routes = routes
         self.services = services
         self.slots = slots
+        self.hookPoints = hookPoints
     }
 
     /// `/iot/nodes/:device_id` and `/iot/nodes/:id` are the same route.

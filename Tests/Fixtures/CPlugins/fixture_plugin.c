@@ -65,19 +65,36 @@ static const stl_route routes[] = {
 };
 #endif
 
+#ifndef PRICING_REVISION
+#define PRICING_REVISION 1
+#endif
+
 #ifdef FILL_PRICING
-static const stl_slot slots[] = { { sizeof(stl_slot), 1, "pricing" } };
+static const stl_slot slots[] = { { sizeof(stl_slot), PRICING_REVISION, "pricing" } };
 static const stl_service services[] = { { sizeof(stl_service), 0, "pricing.quote", "a constant price" } };
 #endif
 
+#ifdef VARIANT_ABI_1_0
+/* Where a 1.0 plugin's descriptor ends, whatever lies in memory after it. */
+#define DESCRIPTOR_SIZE offsetof(stl_plugin_descriptor, hook_points)
+#else
+#define DESCRIPTOR_SIZE sizeof(stl_plugin_descriptor)
+#endif
+
 static const stl_plugin_descriptor descriptor = {
-    .struct_size = sizeof(stl_plugin_descriptor),
+    .struct_size = DESCRIPTOR_SIZE,
 #ifdef VARIANT_WRONG_MAJOR
     .abi_major = 99,
 #else
     .abi_major = STL_ABI_MAJOR,
 #endif
+#ifdef VARIANT_ABI_1_0
+    .abi_minor = 0,
+    /* Past struct_size: a 1.1 host must not read these (they would fail every check). */
+    .hook_points = (const stl_hook_point *)16, .hook_point_count = 3,
+#else
     .abi_minor = STL_ABI_MINOR,
+#endif
     .id = PLUGIN_ID,
     .version = "1.0.0",
     .description = "C fixture",

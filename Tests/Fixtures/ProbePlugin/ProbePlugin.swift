@@ -19,6 +19,8 @@ final class ProbePlugin: StelltronPlugin {
             Route(.post, "/api/v1/probe/service-then-continue", access: .public, mode: .write),
             Route(.get, "/api/v1/probe/call/:service", access: .public, mode: .read),
             Route(.post, "/api/v1/probe/sql", access: .public, mode: .write),
+            Route(.get, "/api/v1/probe/hook/:x", access: .public, mode: .read),
+            Route(.get, "/api/v1/probe/hook-later", access: .public, mode: .read),
         ],
         services: [
             Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
@@ -30,13 +32,19 @@ final class ProbePlugin: StelltronPlugin {
             Migration("002_seen", "CREATE TABLE probe_seen (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL)"),
         ],
         subscriptions: ["probe.incremented"],
+        hookPoints: [.init("probe.factor", signature: "double(double)", summary: "scales the hook route's number")],
         tickIntervalMilliseconds: 3_600_000
     )
 
+    typealias Factor = @convention(c) (Double) -> Double
+
     let greeting: String
+    /// Bound once, at create, when plugins.conf binds `probe.factor`.
+    let factor: Factor?
 
     init(config: JSONValue, host: PluginHost) throws {
         greeting = try host.config("greeting")?.stringValue ?? config["greeting"]?.stringValue ?? "none"
+        factor = try host.hookFunction("probe.factor", as: Factor.self)
     }
 
     struct Increment: Codable {
@@ -89,6 +97,18 @@ final class ProbePlugin: StelltronPlugin {
             do {
                 try host.emit("probe.incremented", Counter(name: "sneaky", value: 1))
                 return try .json(["emitted": true])
+            } catch let error as PluginError {
+                return try .json(["kind": "\(error.kind)", "message": error.message])
+            }
+        case "/api/v1/probe/hook/:x":
+            let x = Double(request.pathParameters["x"] ?? "") ?? 0
+            guard let factor else { return try .json(["bound": false]) }
+            return try .json(["bound": .bool(true), "value": .double(factor(x))] as [String: JSONValue])
+        case "/api/v1/probe/hook-later":
+            // Hooks are handed out at create only; asking during a request is refused.
+            do {
+                _ = try host.hookFunction("probe.factor", as: Factor.self)
+                return try .json(["kind": "none"])
             } catch let error as PluginError {
                 return try .json(["kind": "\(error.kind)", "message": error.message])
             }

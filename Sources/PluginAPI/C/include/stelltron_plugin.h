@@ -1,5 +1,5 @@
 /*
- * stelltron_plugin.h — the Stelltron plugin ABI, version 1.0.
+ * stelltron_plugin.h — the Stelltron plugin ABI, version 1.1.
  *
  * This header is the whole contract between the Stelltron host and a plugin. It depends on the C
  * standard library only, so a plugin can be written in C, Swift, Rust or Zig. Everything that
@@ -8,8 +8,8 @@
  *
  *   - One entry symbol, STL_ENTRY_SYMBOL, exported by every plugin (see stl_plugin_entry_fn).
  *   - Every struct that crosses starts with `struct_size`. A minor version only appends fields at
- *     the end (before the reserved slots are used up); readers check `struct_size` before they
- *     touch a field newer than 1.0. A major version is a break and the host refuses it.
+ *     the end, after the 1.0 reserved slots (which stay zero); readers check `struct_size` before
+ *     they touch a field newer than 1.0. A major version is a break and the host refuses it.
  *   - Ownership is in the type names: `stl_host_bytes` are allocated by the host and released with
  *     `stl_host_api.free_bytes`; `stl_plugin_bytes` are allocated by the plugin and released with
  *     `stl_plugin_descriptor.free_bytes`. `stl_str` and `stl_bytes_view` are borrowed views whose
@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define STL_ABI_MAJOR 1u
-#define STL_ABI_MINOR 0u
+#define STL_ABI_MINOR 1u
 #define STL_ENTRY_SYMBOL "stl_plugin_entry"
 
 /* ---- Status codes (errors are values) --------------------------------------------------------
@@ -141,6 +141,14 @@ typedef struct stl_host_api {
     void (*free_bytes)(stl_host_ctx *ctx, stl_host_bytes bytes);
 
     void *reserved[8];
+
+    /* ---- ABI 1.1: check struct_size before reading ---- */
+
+    /* [ctx-thread, during create only] The plain C function plugins.conf's [hooks] bound to one of
+     * this plugin's declared hook points (`name` as declared). On STL_OK, *function is valid for
+     * the life of the process; call it with the declared signature. STL_ERR_NOT_FOUND when nothing
+     * is bound (use the built-in rule); STL_ERR_FORBIDDEN outside create. */
+    stl_status (*hook_function)(stl_host_ctx *ctx, stl_str name, void **function);
 } stl_host_api;
 
 /* ---- Declarations a plugin makes ------------------------------------------------------------
@@ -175,6 +183,17 @@ typedef struct stl_slot {
     uint32_t revision;    /* "scheduler" revision 1 is written scheduler/1 in docs */
     const char *name;     /* "pricing", "scheduler", ... */
 } stl_slot;
+
+/* ABI 1.1: a point where an operator may plug a plain C function instead of the plugin's built-in
+ * rule ([hooks] in plugins.conf). The host binds it at load, checking the signature, and hands the
+ * function to the plugin during create (stl_host_api.hook_function). */
+typedef struct stl_hook_point {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    const char *name;       /* "pricing.f_time": "<plugin id or a slot it fills>.<name>" */
+    const char *signature;  /* "double(int32,int32)": returns and arguments from int32, int64, double */
+    const char *summary;    /* what the function decides and what its arguments mean; may be NULL */
+} stl_hook_point;
 
 typedef struct stl_migration {
     uint32_t struct_size;
@@ -247,8 +266,9 @@ typedef struct stl_plugin_descriptor {
     stl_status (*call_service)(void *instance, stl_host_ctx *ctx, stl_str name, stl_str request_json,
                                stl_plugin_bytes *out);
 
-    /* [write-serial] Optional (NULL): an event of a subscribed type was committed. Runs after the
-     * producing transaction, each storage call in a transaction of its own. */
+    /* [write-serial] Optional (NULL): an event of a subscribed type was emitted. Runs inside the
+     * producing transaction, after the call that emitted it: its writes commit or roll back with
+     * that call's. (1.0 hosts ran it after the commit, in transactions of its own.) */
     void (*on_event)(void *instance, stl_host_ctx *ctx, stl_str type, stl_str payload_json);
 
     /* [write-serial] Optional (NULL): periodic work (e.g. liquidating overdue loans), every
@@ -259,6 +279,13 @@ typedef struct stl_plugin_descriptor {
     void (*free_bytes)(stl_plugin_bytes bytes);
 
     void *reserved[8];
+
+    /* ---- ABI 1.1: check struct_size before reading ---- */
+
+    const stl_hook_point *hook_points; size_t hook_point_count;
+    /* The slots whose services this plugin calls, with the revision it speaks: the host refuses
+     * to load it next to a plugin that fills the slot with another revision. */
+    const stl_slot *slot_uses;         size_t slot_use_count;
 } stl_plugin_descriptor;
 
 /* The entry point every plugin exports under the name STL_ENTRY_SYMBOL.
@@ -266,8 +293,12 @@ typedef struct stl_plugin_descriptor {
  * plugin cannot work with a host of that ABI version. May be called more than once. */
 typedef const stl_plugin_descriptor *(*stl_plugin_entry_fn)(uint32_t host_abi_major, uint32_t host_abi_minor);
 
-/* The smallest descriptor a 1.x host accepts: every field up to and including free_bytes. */
+/* The smallest descriptor a 1.x host accepts: every field up to and including free_bytes. A 1.1
+ * host reads hook_points and slot_uses only from a descriptor of at least STL_DESCRIPTOR_SIZE_V1_1
+ * bytes; a plugin calls hook_function only on a host table of at least STL_HOST_API_SIZE_V1_1. */
 #define STL_DESCRIPTOR_MIN_SIZE_V1 (offsetof(stl_plugin_descriptor, free_bytes) + sizeof(void (*)(stl_plugin_bytes)))
+#define STL_DESCRIPTOR_SIZE_V1_1 (offsetof(stl_plugin_descriptor, slot_use_count) + sizeof(size_t))
+#define STL_HOST_API_SIZE_V1_1 (offsetof(stl_host_api, hook_function) + sizeof(void *))
 
 #ifdef __cplusplus
 }
