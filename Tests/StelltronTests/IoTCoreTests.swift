@@ -116,7 +116,7 @@ struct IoTTrustCoreTests {
         #expect(throws: DeviceSignature.Failure.malformed) { try verify(other) }
         #expect(throws: DeviceSignature.Failure.missing) { try verify(.init(timestamp: nil, nonce: nil, signature: nil)) }
         // The same seed gives the same key: what `issue_key` hands a device is enough to sign.
-        let seed = try #require(Hex.decode(keys.seedHex))
+        let seed = try #require(StelltronKit.Hex.decode(keys.seedHex))
         #expect(DeviceKeyPair(seed: seed).publicKeyHex == keys.publicKeyHex)
         #expect(DeviceSignature.verifyClaim(publicKey: keys.publicKey, signature: keys.signClaim(deviceID: "d", owner: "G1"), deviceID: "d", owner: "G1"))
         #expect(!DeviceSignature.verifyClaim(publicKey: keys.publicKey, signature: keys.signClaim(deviceID: "d", owner: "G1"), deviceID: "d", owner: "G2"))

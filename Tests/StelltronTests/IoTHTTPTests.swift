@@ -174,7 +174,7 @@ struct IoTHTTPTests {
             let seed = try #require(device["device_key"] as? String)
             #expect(seed.count == 64)
             #expect(device["signed_posts"] as? Bool == true)
-            let seedBytes: [UInt8] = try #require(Hex.decode(seed))
+            let seedBytes: [UInt8] = try #require(StelltronKit.Hex.decode(seed))
             let pi = TestDevice("rpi-keyed", keys: DeviceKeyPair(seed: seedBytes))
             #expect(device["public_key"] as? String == pi.publicKey)
             client.clock.advance(600)

@@ -3,7 +3,7 @@ import StelltronPluginKit
 /// Stake positions, flash loans and yield records. Amounts in integer micro-LT.
 enum Schema {
     static let migrations = [
-        Migration("001_pool", """
+        PluginManifest.Migration("001_pool", """
             CREATE TABLE defi_stakes (
                 id INTEGER PRIMARY KEY,
                 user_id TEXT NOT NULL,

@@ -102,11 +102,11 @@ final class DepinPlugin: StelltronPlugin {
             var claim_signature: String?
         }
         let input = try request.decode(Registration.self)
-        try Identifiers.validate(input.device_id)
+        try StelltronKit.Identifiers.validate(input.device_id)
         if let wallet = input.operator_wallet, wallet != caller.id { throw PluginError.forbidden("operator_wallet must be the signed-in user") }
         let hardware = input.hardware_type ?? "unknown", firmware = input.firmware_version ?? "unknown"
-        try Identifiers.validateText(hardware, field: "hardware_type", maxLength: 64)
-        try Identifiers.validateText(firmware, field: "firmware_version", maxLength: 64)
+        try StelltronKit.Identifiers.validateText(hardware, field: "hardware_type", maxLength: 64)
+        try StelltronKit.Identifiers.validateText(firmware, field: "firmware_version", maxLength: 64)
         if try !host.query("SELECT device_id FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).isEmpty {
             throw PluginError.conflict("device \(input.device_id) is already registered")
         }
@@ -153,7 +153,7 @@ final class DepinPlugin: StelltronPlugin {
     private func heartbeat(_ request: PluginRequest, host: PluginHost) throws -> PluginResponse {
         struct Beat: Decodable { var device_id: String; var kwh_routed: Double? }
         let input = try request.decode(Beat.self)
-        try Identifiers.validate(input.device_id)
+        try StelltronKit.Identifiers.validate(input.device_id)
         let kwh = input.kwh_routed ?? 0
         guard kwh.isFinite, kwh >= 0, kwh <= 1_000 else { throw PluginError.badRequest("kwh_routed must be within 0–1000") }
         guard let row = try host.query("SELECT * FROM depin_nodes WHERE device_id = ?", [.text(input.device_id)]).first else {

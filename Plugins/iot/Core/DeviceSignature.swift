@@ -53,7 +53,7 @@ public enum DeviceSignature {
         guard let timestampText = headers.timestamp, let nonce = headers.nonce, let signatureText = headers.signature else {
             throw Failure.missing
         }
-        guard let timestamp = Int64(timestampText), isNonce(nonce), let signature = Hex.decode(signatureText),
+        guard let timestamp = Int64(timestampText), isNonce(nonce), let signature = StelltronKit.Hex.decode(signatureText),
               signature.count == Int(crypto_sign_BYTES), publicKey.count == Int(crypto_sign_PUBLICKEYBYTES) else {
             throw Failure.malformed
         }
@@ -65,7 +65,7 @@ public enum DeviceSignature {
 
     /// Whether `signature` (hex) is the device's signature of the claim of `deviceID` by `owner`.
     public static func verifyClaim(publicKey: [UInt8], signature: String, deviceID: String, owner: String) -> Bool {
-        guard let bytes = Hex.decode(signature), bytes.count == Int(crypto_sign_BYTES),
+        guard let bytes = StelltronKit.Hex.decode(signature), bytes.count == Int(crypto_sign_BYTES),
               publicKey.count == Int(crypto_sign_PUBLICKEYBYTES) else { return false }
         let signed = claimMessage(deviceID: deviceID, owner: owner)
         return crypto_sign_verify_detached(bytes, signed, UInt64(signed.count), publicKey) == 0
@@ -83,7 +83,7 @@ public enum DeviceSignature {
         var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
         let bytes = [UInt8](data)
         crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
-        return Hex.encode(digest)
+        return StelltronKit.Hex.encode(digest)
     }
 }
 
@@ -133,13 +133,13 @@ public struct DeviceKeyPair: Sendable {
     }
 
     /// The 32-byte seed, hex: what a device stores to sign.
-    public var seedHex: String { Hex.encode(Array(secretKey.prefix(Int(crypto_sign_SEEDBYTES)))) }
-    public var publicKeyHex: String { Hex.encode(publicKey) }
+    public var seedHex: String { StelltronKit.Hex.encode(Array(secretKey.prefix(Int(crypto_sign_SEEDBYTES)))) }
+    public var publicKeyHex: String { StelltronKit.Hex.encode(publicKey) }
 
     public func sign(_ message: [UInt8]) -> String {
         var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
         crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
-        return Hex.encode(signature)
+        return StelltronKit.Hex.encode(signature)
     }
 
     /// The three headers of a signed post.

@@ -28,7 +28,7 @@ struct Commissioning {
     /// Commissions (or re-commissions) a device. An owner who claimed it with another key loses
     /// it: that key was not the device's. Energy before this moment is never credited.
     func commission(_ order: Order, by operatorID: String) throws -> Devices.DeviceJSON {
-        try Identifiers.validate(order.device_id)
+        try StelltronKit.Identifiers.validate(order.device_id)
         let key = try Devices.publicKey(order.public_key)
         guard order.rated_kw.isFinite, order.rated_kw > 0, order.rated_kw <= policy.maxRatedKW else {
             throw PluginError.badRequest("rated_kw must be greater than 0 and at most \(policy.maxRatedKW) (max_rated_kw)")
@@ -62,7 +62,7 @@ struct Commissioning {
 
     /// Withdraws the commissioning: the device keeps reporting telemetry but mints nothing more.
     func decommission(_ input: Decommission, by operatorID: String) throws -> Devices.DeviceJSON {
-        try Identifiers.validate(input.device_id)
+        try StelltronKit.Identifiers.validate(input.device_id)
         let changed = try host.execute("""
             UPDATE iot_devices SET commissioned_ms = NULL, rated_kw = NULL, commissioned_by = ? WHERE device_id = ? AND commissioned_ms IS NOT NULL
             """, [.text(operatorID), .text(input.device_id)]).changes

@@ -24,7 +24,7 @@ struct DeviceAuthentication {
     /// Accepts the post or throws: 404 unknown device, 401 bad/missing/replayed signature,
     /// 403 a device the policy does not let mint.
     func authenticate(_ post: DevicePost) throws -> Accepted {
-        try Identifiers.validate(post.device_id)
+        try StelltronKit.Identifiers.validate(post.device_id)
         guard let device = try Devices(host: host, policy: policy).identity(post.device_id) else {
             throw PluginError.notFound("device \(post.device_id) is not known to this host")
         }
@@ -46,7 +46,7 @@ struct DeviceAuthentication {
         let now = host.now()
         let nonce: String
         do {
-            nonce = try DeviceSignature.verify(publicKey: Hex.decode(key) ?? [], headers: headers, method: post.method, path: post.path,
+            nonce = try DeviceSignature.verify(publicKey: StelltronKit.Hex.decode(key) ?? [], headers: headers, method: post.method, path: post.path,
                                                bodySHA256: post.body_sha256, now: Int64(now.timeIntervalSince1970))
         } catch DeviceSignature.Failure.missing {
             throw PluginError(.unauthorized, "device \(post.device_id) must sign this post (X-Device-Timestamp, X-Device-Nonce, X-Device-Signature)")

@@ -79,13 +79,13 @@ struct Devices {
     /// known ownerless one, which needs a claim signed by the key its operator commissioned. A
     /// field left out keeps what is stored.
     func register(_ input: Registration, owner: String) throws -> DeviceJSON {
-        let deviceID = try input.device_id ?? "dev-\(Hex.encode(try host.randomBytes(8)))"
-        try Identifiers.validate(deviceID)
+        let deviceID = try input.device_id ?? "dev-\(StelltronKit.Hex.encode(try host.randomBytes(8)))"
+        try StelltronKit.Identifiers.validate(deviceID)
         let type = input.device_type ?? "raspi"
         guard !type.isEmpty else { throw PluginError.badRequest("device_type must be 1–32 characters") }
-        try Identifiers.validateText(type, field: "device_type", maxLength: 32)
+        try StelltronKit.Identifiers.validateText(type, field: "device_type", maxLength: 32)
         let location = input.location ?? ""
-        try Identifiers.validateText(location, field: "location", maxLength: 200)
+        try StelltronKit.Identifiers.validateText(location, field: "location", maxLength: 200)
         let existing = try identity(deviceID)
         if let current = existing?.ownerID, current != owner { throw PluginError.conflict("device \(deviceID) belongs to another user") }
 
@@ -136,17 +136,17 @@ struct Devices {
         guard let signature else {
             throw PluginError.forbidden("claiming device \(deviceID) needs a claim_signature from its key")
         }
-        guard let keyBytes = Hex.decode(key), DeviceSignature.verifyClaim(publicKey: keyBytes, signature: signature, deviceID: deviceID, owner: owner) else {
+        guard let keyBytes = StelltronKit.Hex.decode(key), DeviceSignature.verifyClaim(publicKey: keyBytes, signature: signature, deviceID: deviceID, owner: owner) else {
             throw PluginError(.unauthorized, "claim_signature is not the device's signature of this claim")
         }
     }
 
     /// A public key as stored: 64 lower-case hex digits (32 bytes).
     static func publicKey(_ text: String) throws -> String {
-        guard let bytes = Hex.decode(text), bytes.count == 32 else {
+        guard let bytes = StelltronKit.Hex.decode(text), bytes.count == 32 else {
             throw PluginError.badRequest("public_key must be 64 hex digits (an Ed25519 public key)")
         }
-        return Hex.encode(bytes)
+        return StelltronKit.Hex.encode(bytes)
     }
 
     func list(owner: String) throws -> [DeviceJSON] {

@@ -37,7 +37,7 @@ struct EnergyReports {
 
     func report(_ request: PluginRequest) throws -> PluginResponse {
         let report = try JSONCoding.decodeBody(Report.self, from: request.body)
-        try Identifiers.validate(report.device_id)
+        try StelltronKit.Identifiers.validate(report.device_id)
         guard report.kwh_transferred.isFinite, (0.001...10.0).contains(report.kwh_transferred) else {
             throw PluginError.badRequest("kwh_transferred must be within 0.001–10.0")
         }
@@ -47,7 +47,7 @@ struct EnergyReports {
         if let duration = report.duration_seconds, !(duration.isFinite && duration > 0 && duration <= EnergyWindow.maxDurationSeconds) {
             throw PluginError.badRequest("duration_seconds must be greater than 0 and at most \(Int(EnergyWindow.maxDurationSeconds))")
         }
-        if let reportID = report.report_id { try Identifiers.validate(reportID, field: "report_id") }
+        if let reportID = report.report_id { try StelltronKit.Identifiers.validate(reportID, field: "report_id") }
         // The trust policy speaks first (signature, commissioning), before anything else is looked
         // at; an unknown device has no owner (409, as before).
         let post = DevicePost(deviceID: report.device_id, method: request.method, path: request.path, headers: request.headers, body: request.body)

@@ -132,7 +132,7 @@ final class IoTPlugin: StelltronPlugin {
         case "iot.device":
             struct Query: Decodable { var device_id: String }
             let deviceID = try JSONCoding.decodeBody(Query.self, from: request).device_id
-            try Identifiers.validate(deviceID)
+            try StelltronKit.Identifiers.validate(deviceID)
             guard let device = try Devices(host: host, policy: policy).identity(deviceID) else {
                 throw PluginError.notFound("device \(deviceID) is not known to this host")
             }

@@ -28,7 +28,7 @@ struct Scheduling {
 
     func command(_ body: Data) throws -> PluginResponse {
         var input = try JSONCoding.decodeBody(CommandRequest.self, from: body)
-        try Identifiers.validate(input.device_id)
+        try StelltronKit.Identifiers.validate(input.device_id)
         let nodes: [NodeState]
         if let given = input.nodes {
             guard !given.isEmpty, given.count <= Self.maxNodes else {
@@ -75,7 +75,7 @@ struct Scheduling {
     static func validated(_ nodes: [NodeState]) throws -> [NodeState] {
         var seen = Set<String>()
         return try nodes.map { node in
-            try Identifiers.validate(node.uid, field: "uid")
+            try StelltronKit.Identifiers.validate(node.uid, field: "uid")
             guard seen.insert(node.uid).inserted else { throw PluginError.badRequest("node \(node.uid) is listed twice") }
             guard TelemetryRules.isPercent(node.soc) else { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
             guard TelemetryRules.isVoltage(node.voltage) else {
@@ -110,12 +110,12 @@ struct Scheduling {
 
     func startTransfer(_ body: Data) throws -> PluginResponse {
         let input = try JSONCoding.decodeBody(TransferRequest.self, from: body)
-        try Identifiers.validate(input.device_id)
+        try StelltronKit.Identifiers.validate(input.device_id)
         guard let sender = input.sender_node_uid ?? input.sender_uid, let receiver = input.receiver_node_uid ?? input.receiver_uid else {
             throw PluginError.badRequest("sender_node_uid and receiver_node_uid are required")
         }
-        try Identifiers.validate(sender, field: "sender_node_uid")
-        try Identifiers.validate(receiver, field: "receiver_node_uid")
+        try StelltronKit.Identifiers.validate(sender, field: "sender_node_uid")
+        try StelltronKit.Identifiers.validate(receiver, field: "receiver_node_uid")
         guard sender != receiver else { throw PluginError.badRequest("sender and receiver must be different nodes") }
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try Devices.touch(host, input.device_id, at: now)
@@ -137,7 +137,7 @@ struct Scheduling {
     func stopTransfer(_ body: Data) throws -> PluginResponse {
         struct Stop: Decodable { var device_id: String }
         let input = try JSONCoding.decodeBody(Stop.self, from: body)
-        try Identifiers.validate(input.device_id)
+        try StelltronKit.Identifiers.validate(input.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try host.execute("DELETE FROM iot_transfers WHERE device_id = ?", [.text(input.device_id)])
         try host.execute("UPDATE iot_commands SET action = 'idle', reason = 'transfer stopped', updated_ms = ? WHERE device_id = ?",
@@ -153,7 +153,7 @@ struct Scheduling {
 
     /// Node details of a device seen in the last 2 minutes, with their current action.
     func nodes(of deviceID: String) throws -> PluginResponse {
-        try Identifiers.validate(deviceID)
+        try StelltronKit.Identifiers.validate(deviceID)
         let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
         let rows = try host.query("""
             SELECT n.uid, n.ip, n.voltage, n.soc, n.state, n.last_seen_ms, COALESCE(c.action, 'idle') AS action

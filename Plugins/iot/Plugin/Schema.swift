@@ -5,7 +5,7 @@ import StelltronPluginKit
 /// the nonces of signed device posts.
 enum Schema {
     static let migrations = [
-        Migration("001_devices", """
+        PluginManifest.Migration("001_devices", """
             CREATE TABLE iot_devices (
                 device_id TEXT PRIMARY KEY,
                 owner_id TEXT,
@@ -69,13 +69,13 @@ enum Schema {
                 PRIMARY KEY (device_id, report_id)
             );
             """),
-        Migration("002_device_keys", """
+        PluginManifest.Migration("002_device_keys", """
             ALTER TABLE iot_devices ADD COLUMN device_key TEXT;
             """),
         // Device identity by key pair (behaviour §13): only public keys are kept, so the shared
         // HMAC keys of 002 are dropped (such devices must be given a key pair again); a device
         // mints once commissioned, within its rated power; nonces make signed posts single-use.
-        Migration("003_device_identity", """
+        PluginManifest.Migration("003_device_identity", """
             ALTER TABLE iot_devices DROP COLUMN device_key;
             ALTER TABLE iot_devices ADD COLUMN public_key TEXT;
             ALTER TABLE iot_devices ADD COLUMN rated_kw REAL;

@@ -80,7 +80,7 @@ struct Telemetry {
     /// `body` is the request body, parsed once by the caller.
     func ping(_ body: JSONValue) throws -> PluginResponse {
         var ping = try Ping(body)
-        try Identifiers.validate(ping.device_id)
+        try StelltronKit.Identifiers.validate(ping.device_id)
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         if ping.isHeartbeat {
             try Devices.touch(host, ping.device_id, at: now)
@@ -120,8 +120,8 @@ struct Telemetry {
         if let level = ping.battery_level, !TelemetryRules.isPercent(level) { throw PluginError.badRequest("battery_level must be within 0–100") }
         if let voltage = ping.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage must be \(volts)") }
         if let state = ping.state { ping.state = try Self.state(state, field: "state") }
-        if let source = ping.source { try Identifiers.validateText(source, field: "source", maxLength: 64) }
-        if let timestamp = ping.timestamp { try Identifiers.validateText(timestamp, field: "timestamp", maxLength: 64) }
+        if let source = ping.source { try StelltronKit.Identifiers.validateText(source, field: "source", maxLength: 64) }
+        if let timestamp = ping.timestamp { try StelltronKit.Identifiers.validateText(timestamp, field: "timestamp", maxLength: 64) }
         if let count = ping.connected_nodes_count, !(0...Self.maxNodes).contains(count) {
             throw PluginError.badRequest("connected_nodes_count must be within 0–\(Self.maxNodes)")
         }
@@ -130,14 +130,14 @@ struct Telemetry {
         }
         for index in (ping.nodes_detail ?? []).indices {
             let node = ping.nodes_detail![index]
-            try Identifiers.validate(node.uid, field: "uid")
+            try StelltronKit.Identifiers.validate(node.uid, field: "uid")
             if let soc = node.soc, !TelemetryRules.isPercent(soc) { throw PluginError.badRequest("soc of node \(node.uid) must be within 0–100") }
             if let voltage = node.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage of node \(node.uid) must be \(volts)") }
             if let ip = node.ip, !TelemetryRules.isAddress(ip) { throw PluginError.badRequest("ip of node \(node.uid) must be an IP address") }
             if let state = node.state { ping.nodes_detail![index].state = try Self.state(state, field: "state of node \(node.uid)") }
         }
         for node in ping.connected_nodes ?? [] {
-            try Identifiers.validate(node.uid, field: "uid")
+            try StelltronKit.Identifiers.validate(node.uid, field: "uid")
             if let voltage = node.voltage, !TelemetryRules.isVoltage(voltage) { throw PluginError.badRequest("voltage of node \(node.uid) must be \(volts)") }
         }
     }

@@ -6,17 +6,17 @@ import StelltronPluginKit
 /// default 50) and `offset`, with totals over all rows rather than over the page.
 enum PublicAPI {
     static let routes = [
-        Route(.get, "/api/v1/ledger/overview", access: .public, mode: .read, summary: "System-wide statistics"),
-        Route(.get, "/api/v1/ledger/transactions", access: .public, mode: .read, summary: "Completed trades with their hashes"),
-        Route(.get, "/api/v1/ledger/mints", access: .public, mode: .read, summary: "Token minting events"),
-        Route(.get, "/api/v1/ledger/burns", access: .public, mode: .read, summary: "Token burn events"),
-        Route(.get, "/api/v1/ledger/carbon", access: .public, mode: .read, summary: "Carbon credit records"),
-        Route(.get, "/api/v1/ledger/price-history", access: .public, mode: .read, summary: "Price calculations with factors"),
-        Route(.get, "/api/v1/ledger/verify", access: .public, mode: .read, summary: "Recompute the hash chain"),
-        Route(.get, "/api/v1/ledger/balance/:wallet", access: .public, mode: .read, summary: "An account's LT balance"),
-        Route(.get, "/api/v1/tokens/supply", access: .public, mode: .read, summary: "LT supply"),
-        Route(.get, "/api/v1/analytics/dashboard", access: .public, mode: .read, summary: "Public market statistics"),
-        Route(.get, "/api/v1/analytics/transactions", access: .protected, mode: .read, summary: "The caller's trades"),
+        PluginManifest.Route(.get, "/api/v1/ledger/overview", access: .public, mode: .read, summary: "System-wide statistics"),
+        PluginManifest.Route(.get, "/api/v1/ledger/transactions", access: .public, mode: .read, summary: "Completed trades with their hashes"),
+        PluginManifest.Route(.get, "/api/v1/ledger/mints", access: .public, mode: .read, summary: "Token minting events"),
+        PluginManifest.Route(.get, "/api/v1/ledger/burns", access: .public, mode: .read, summary: "Token burn events"),
+        PluginManifest.Route(.get, "/api/v1/ledger/carbon", access: .public, mode: .read, summary: "Carbon credit records"),
+        PluginManifest.Route(.get, "/api/v1/ledger/price-history", access: .public, mode: .read, summary: "Price calculations with factors"),
+        PluginManifest.Route(.get, "/api/v1/ledger/verify", access: .public, mode: .read, summary: "Recompute the hash chain"),
+        PluginManifest.Route(.get, "/api/v1/ledger/balance/:wallet", access: .public, mode: .read, summary: "An account's LT balance"),
+        PluginManifest.Route(.get, "/api/v1/tokens/supply", access: .public, mode: .read, summary: "LT supply"),
+        PluginManifest.Route(.get, "/api/v1/analytics/dashboard", access: .public, mode: .read, summary: "Public market statistics"),
+        PluginManifest.Route(.get, "/api/v1/analytics/transactions", access: .protected, mode: .read, summary: "The caller's trades"),
     ]
 
     struct Page {

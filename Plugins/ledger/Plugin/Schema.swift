@@ -3,7 +3,7 @@ import StelltronPluginKit
 /// The ledger's tables. Amounts are integer micro-LT; totals are kept in micro units too.
 enum Schema {
     static let migrations = [
-        Migration("001_journal", """
+        PluginManifest.Migration("001_journal", """
             CREATE TABLE ledger_accounts (
                 id TEXT PRIMARY KEY,
                 balance INTEGER NOT NULL DEFAULT 0,
@@ -40,7 +40,7 @@ enum Schema {
             """),
         // The state of the journal as last verified (a prefix of it), so that a public verify
         // re-hashes only the entries after it.
-        Migration("003_checkpoint", """
+        PluginManifest.Migration("003_checkpoint", """
             CREATE TABLE ledger_checkpoint (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 seq INTEGER NOT NULL,

@@ -7,17 +7,17 @@ import StelltronPluginKit
 /// carries the entry hash that becomes the caller's `tx_hash`.
 enum LedgerServices {
     static let declarations = [
-        Service("ledger.mint", writes: true, summary: "mint LT from issuance to an account (kind mint, reward or yield)"),
-        Service("ledger.burn", writes: true, summary: "retire LT from an account"),
-        Service("ledger.transfer", writes: true, summary: "move LT between accounts (kind transfer or fee)"),
-        Service("ledger.lock", writes: true, summary: "move LT from an account into escrow:<escrow>"),
-        Service("ledger.release", writes: true, summary: "move LT out of escrow:<escrow> to an account"),
-        Service("ledger.balance", writes: false, summary: "an account's balance"),
-        Service("ledger.verify", writes: true, summary: "verify the journal ({full: true}: from the first entry) and move the checkpoint"),
-        Service("ledger.record_trade", writes: true, summary: "chain a completed trade"),
-        Service("ledger.record_carbon", writes: true, summary: "chain a carbon credit"),
-        Service("ledger.record_price", writes: true, summary: "chain a price calculation"),
-        Service("ledger.stats", writes: false, summary: "supply and trading totals"),
+        PluginManifest.Service("ledger.mint", writes: true, summary: "mint LT from issuance to an account (kind mint, reward or yield)"),
+        PluginManifest.Service("ledger.burn", writes: true, summary: "retire LT from an account"),
+        PluginManifest.Service("ledger.transfer", writes: true, summary: "move LT between accounts (kind transfer or fee)"),
+        PluginManifest.Service("ledger.lock", writes: true, summary: "move LT from an account into escrow:<escrow>"),
+        PluginManifest.Service("ledger.release", writes: true, summary: "move LT out of escrow:<escrow> to an account"),
+        PluginManifest.Service("ledger.balance", writes: false, summary: "an account's balance"),
+        PluginManifest.Service("ledger.verify", writes: true, summary: "verify the journal ({full: true}: from the first entry) and move the checkpoint"),
+        PluginManifest.Service("ledger.record_trade", writes: true, summary: "chain a completed trade"),
+        PluginManifest.Service("ledger.record_carbon", writes: true, summary: "chain a carbon credit"),
+        PluginManifest.Service("ledger.record_price", writes: true, summary: "chain a price calculation"),
+        PluginManifest.Service("ledger.stats", writes: false, summary: "supply and trading totals"),
     ]
 
     static func call(_ name: String, _ request: Data, journal: Journal) throws -> Data {

@@ -4,7 +4,7 @@ import StelltronPluginKit
 /// so partial fills never lose or invent energy.
 enum Schema {
     static let migrations = [
-        Migration("001_orders", """
+        PluginManifest.Migration("001_orders", """
             CREATE TABLE market_orders (
                 id TEXT PRIMARY KEY,
                 seq INTEGER NOT NULL UNIQUE,
@@ -40,7 +40,7 @@ enum Schema {
                 recorded_ms INTEGER NOT NULL
             );
             """),
-        Migration("002_last_tick", """
+        PluginManifest.Migration("002_last_tick", """
             CREATE TABLE market_last_tick (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 price REAL NOT NULL
@@ -49,7 +49,7 @@ enum Schema {
         // Every quote needs the number of open orders on each side; counting them scanned every
         // open order on every order placed. Triggers keep the counts in the same transaction
         // as the change, whoever makes it.
-        Migration("003_open_counts", """
+        PluginManifest.Migration("003_open_counts", """
             CREATE TABLE market_open_counts (
                 type TEXT PRIMARY KEY CHECK (type IN ('buy', 'sell')),
                 n INTEGER NOT NULL CHECK (n >= 0)
@@ -76,7 +76,7 @@ enum Schema {
         // Dust and stalls (behaviour §13): the per-user open-order cap counts through an index,
         // and an order whose matching was cut short at the per-request bound is marked so the
         // tick goes on matching it.
-        Migration("004_bounded_matching", """
+        PluginManifest.Migration("004_bounded_matching", """
             ALTER TABLE market_orders ADD COLUMN pending_match INTEGER NOT NULL DEFAULT 0;
             CREATE INDEX market_orders_user_status ON market_orders (user_id, status);
             CREATE INDEX market_orders_pending ON market_orders (pending_match, seq) WHERE pending_match = 1;
@@ -84,7 +84,7 @@ enum Schema {
         // The per-user cap read a count of the user's open orders on every order placed (linear
         // in them: 0.080 → 0.044 of /health in the bench, where one user holds them all). Triggers
         // keep the count per user, like 003 does per side.
-        Migration("005_user_open_counts", """
+        PluginManifest.Migration("005_user_open_counts", """
             CREATE TABLE market_user_open_counts (
                 user_id TEXT PRIMARY KEY,
                 n INTEGER NOT NULL CHECK (n >= 0)

@@ -56,65 +56,78 @@ extension PluginManifest {
     }
 }
 
-/// A route the plugin serves. Paths use `:name` for parameters: `/iot/nodes/:device_id`.
-public struct Route: Sendable, Equatable {
-    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE" }
-    /// Whether the host must authenticate the caller before the plugin sees the request.
-    public enum Access: Sendable { case `public`, protected }
-    /// Write routes run in the single write transaction; read routes on a read snapshot.
-    public enum Mode: Sendable { case read, write }
+extension PluginManifest {
+    /// A route the plugin serves. Paths use `:name` for parameters: `/iot/nodes/:device_id`.
+    public struct Route: Sendable, Equatable {
+        public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE" }
+        /// Whether the host must authenticate the caller before the plugin sees the request.
+        public enum Access: Sendable { case `public`, protected }
+        /// Write routes run in the single write transaction; read routes on a read snapshot.
+        public enum Mode: Sendable { case read, write }
 
-    public var method: Method
-    public var path: String
-    public var access: Access
-    public var mode: Mode
-    public var summary: String?
-    public var requestSchema: String?
-    public var responseSchema: String?
+        public var method: Method
+        public var path: String
+        public var access: Access
+        public var mode: Mode
+        public var summary: String?
+        public var requestSchema: String?
+        public var responseSchema: String?
 
-    public init(_ method: Method, _ path: String, access: Access, mode: Mode, summary: String? = nil,
-                requestSchema: String? = nil, responseSchema: String? = nil) {
-        self.method = method
-        self.path = path
-        self.access = access
-        self.mode = mode
-        self.summary = summary
-        self.requestSchema = requestSchema
-        self.responseSchema = responseSchema
+        public init(_ method: Method, _ path: String, access: Access, mode: Mode, summary: String? = nil,
+                    requestSchema: String? = nil, responseSchema: String? = nil) {
+            self.method = method
+            self.path = path
+            self.access = access
+            self.mode = mode
+            self.summary = summary
+            self.requestSchema = requestSchema
+            self.responseSchema = responseSchema
+        }
+    }
+
+    /// A service other plugins call by name through the host, inside their own transaction.
+    public struct Service: Sendable {
+        public var name: String
+        public var writes: Bool
+        public var summary: String?
+
+        public init(_ name: String, writes: Bool, summary: String? = nil) {
+            self.name = name
+            self.writes = writes
+            self.summary = summary
+        }
+    }
+
+    /// A replaceable role the plugin can fill, such as `pricing` or `scheduler`.
+    public struct Slot: Sendable {
+        public var name: String
+        public var revision: UInt32
+
+        public init(_ name: String, revision: UInt32 = 1) {
+            self.name = name
+            self.revision = revision
+        }
+    }
+
+    /// One schema step. Applied once, in order, in a transaction; never edit one that shipped.
+    public struct Migration: Sendable {
+        public var id: String
+        public var sql: String
+
+        public init(_ id: String, _ sql: String) {
+            self.id = id
+            self.sql = sql
+        }
     }
 }
 
-/// A service other plugins call by name through the host, inside their own transaction.
-public struct Service: Sendable {
-    public var name: String
-    public var writes: Bool
-    public var summary: String?
-
-    public init(_ name: String, writes: Bool, summary: String? = nil) {
-        self.name = name
-        self.writes = writes
-        self.summary = summary
-    }
-}
-
-/// A replaceable role the plugin can fill, such as `pricing` or `scheduler`.
-public struct Slot: Sendable {
-    public var name: String
-    public var revision: UInt32
-
-    public init(_ name: String, revision: UInt32 = 1) {
-        self.name = name
-        self.revision = revision
-    }
-}
-
-/// One schema step. Applied once, in order, in a transaction; never edit one that shipped.
-public struct Migration: Sendable {
-    public var id: String
-    public var sql: String
-
-    public init(_ id: String, _ sql: String) {
-        self.id = id
-        self.sql = sql
-    }
+/// Inside a plugin type, the manifest's parts go by their short names (`Route(.get, ...)`), without
+/// the kit exporting globals that would clash with Hummingbird's `Route` or ServiceLifecycle's
+/// `Service` in a file that imports both.
+extension StelltronPlugin {
+    public typealias Route = PluginManifest.Route
+    public typealias Service = PluginManifest.Service
+    public typealias Slot = PluginManifest.Slot
+    public typealias Migration = PluginManifest.Migration
+    public typealias HookPoint = PluginManifest.HookPoint
 }
