@@ -7,12 +7,14 @@ let pluginLinkerSettings: [LinkerSetting] = [
 ]
 let pluginKit: Target.Dependency = .product(name: "StelltronPluginKit", package: "PluginAPI")
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+/// Swift 6 language mode: full data-race checking. Targets move to it one by one.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 /// One dynamic library per domain plugin: `.build/<config>/libStelltron<Name>.so`. A plugin's pure
 /// domain logic lives in its own `<Name>Core` target, which unit tests import without the ABI.
 func plugin(_ name: String, folder: String, dependencies: [Target.Dependency] = []) -> Target {
     .target(name: "\(name)Plugin", dependencies: [pluginKit] + dependencies, path: folder,
-            swiftSettings: swift5, linkerSettings: pluginLinkerSettings)
+            swiftSettings: swift6, linkerSettings: pluginLinkerSettings)
 }
 
 let package = Package(
@@ -64,7 +66,7 @@ let package = Package(
                 "CSodium", "CFFI",
             ],
             path: "Sources/Runtime",
-            swiftSettings: swift5
+            swiftSettings: swift6
         ),
         // The HTTP server on top of the runtime: router, middleware, wallet sign-in, SSE,
         // WebSocket, ticks.
@@ -113,17 +115,17 @@ let package = Package(
             path: "Sources/Testing",
             swiftSettings: swift5
         ),
-        .target(name: "LedgerCore", dependencies: ["CSodium"], path: "Plugins/ledger/Core", swiftSettings: swift5),
+        .target(name: "LedgerCore", dependencies: ["CSodium"], path: "Plugins/ledger/Core", swiftSettings: swift6),
         plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore", "LedgerClient"]),
         // The typed client of the ledger's services, linked into every plugin that moves LT.
-        .target(name: "LedgerClient", dependencies: [pluginKit], path: "Plugins/ledger/Client", swiftSettings: swift5),
-        .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift5),
+        .target(name: "LedgerClient", dependencies: [pluginKit], path: "Plugins/ledger/Client", swiftSettings: swift6),
+        .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift6),
         plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore", "LedgerClient"]),
-        .target(name: "IoTCore", dependencies: ["CSodium", pluginKit], path: "Plugins/iot/Core", swiftSettings: swift5),
+        .target(name: "IoTCore", dependencies: ["CSodium", pluginKit], path: "Plugins/iot/Core", swiftSettings: swift6),
         plugin("IoT", folder: "Plugins/iot/Plugin", dependencies: ["IoTCore", "LedgerClient"]),
-        .target(name: "DefiCore", path: "Plugins/defi/Core", swiftSettings: swift5),
+        .target(name: "DefiCore", path: "Plugins/defi/Core", swiftSettings: swift6),
         plugin("Defi", folder: "Plugins/defi/Plugin", dependencies: ["DefiCore", "LedgerClient"]),
-        .target(name: "DepinCore", path: "Plugins/depin/Core", swiftSettings: swift5),
+        .target(name: "DepinCore", path: "Plugins/depin/Core", swiftSettings: swift6),
         // Depin links IoTCore for the device signature scheme it forwards to `iot.authenticate`.
         plugin("Depin", folder: "Plugins/depin/Plugin", dependencies: ["DepinCore", "IoTCore", "LedgerClient"]),
         plugin("ProbeFixture", folder: "Tests/Fixtures/ProbePlugin"),

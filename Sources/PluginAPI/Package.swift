@@ -15,7 +15,7 @@ let package = Package(
             name: "StelltronPluginKit",
             dependencies: ["CStelltronPluginAPI"],
             path: "Kit",
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
 )

@@ -17,6 +17,7 @@ import StelltronPluginKit
 ///                                   stubs: ["ledger.mint": { _ in (0, Data("{}".utf8)) }])
 ///     let answer = try await host.request("POST", "/iot/cmd", json: #"{"device_id":"pi"}"#)
 ///     #expect(answer.status == 200)
+// Sendable: `lock` guards `captured` and `router`; everything else is set in init and never changes.
 public final class PluginTestHost: @unchecked Sendable {
     public let runtime: PluginRuntime
     /// Every event published so far, in order.

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 
 /// The per-address counts, shared by every connection of one server.
+// Sendable: `lock` guards both tables; the settings are immutable.
 final class ClientQuotas: @unchecked Sendable {
     let settings: ConnectionSettings
     let trustedProxies: Set<String>

@@ -4,6 +4,7 @@ import Hummingbird
 /// A GCRA (generic cell rate algorithm) limiter: `limit` requests per minute per key, with a burst
 /// of up to `limit`. Each key keeps one number, its theoretical arrival time, so a client that
 /// stays under the rate is never refused, and a refused one knows exactly when to retry.
+// Sendable: its lock guards the table of arrival times; nothing else is mutable.
 final class RateLimiter: @unchecked Sendable {
     enum Decision: Equatable {
         case allowed

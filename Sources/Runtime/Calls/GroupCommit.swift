@@ -10,6 +10,7 @@ import GRDB
 /// serial writer would), and gets its answer only after the commit, so an answer never reports a
 /// write that could still vanish. When the commit itself fails, every call of the batch fails.
 /// Under light load a batch holds one call and nothing waits.
+// Sendable: `lock` guards the queue and `isDraining`; one drain task at a time runs batches.
 final class GroupCommit: @unchecked Sendable {
     /// What one call did inside its savepoint: its answer (type-erased so routes, services and
     /// ticks share the queue), its events, and whether to keep them.
@@ -23,7 +24,8 @@ final class GroupCommit: @unchecked Sendable {
 
     private struct Job {
         let work: Work
-        let continuation: CheckedContinuation<Outcome, Error>
+        /// Each outcome goes back to the one caller that waits for it.
+        let continuation: CheckedContinuation<Handoff<Outcome>, Error>
     }
 
     /// Large enough to amortise the commit, small enough that the first call of a batch does not
@@ -46,7 +48,7 @@ final class GroupCommit: @unchecked Sendable {
     /// Runs `work` in the next batch and returns its outcome once the batch has committed. A kept
     /// outcome's events are already published when this returns.
     func submit(_ work: @escaping Work) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Handoff<Outcome>, Error>) in
             lock.lock()
             queue.append(Job(work: work, continuation: continuation))
             let startDraining = !isDraining
@@ -55,7 +57,7 @@ final class GroupCommit: @unchecked Sendable {
             if startDraining {
                 Task { await self.drain() }
             }
-        }
+        }.value
     }
 
     /// Runs `work` as a batch of its own, synchronously, and publishes its events after the commit:
@@ -63,7 +65,9 @@ final class GroupCommit: @unchecked Sendable {
     /// be queued yet).
     func runAlone(_ work: Work) throws -> Outcome {
         let outcome = try withoutActuallyEscaping(work) { work in
-            try pool.writeWithoutTransaction { db in try Self.run([work], in: db)[0] }
+            // Synchronous: `work` runs on the writer queue while this thread waits for it.
+            let handed = Handoff([work])
+            return try pool.writeWithoutTransaction { db in Handoff(try Self.run(handed.value, in: db)[0]) }.value
         }
         if outcome.keep { publish(outcome.events) }
         return outcome
@@ -72,11 +76,13 @@ final class GroupCommit: @unchecked Sendable {
     private func drain() async {
         while let batch = nextBatch() {
             do {
-                let works = batch.map(\.work)
-                let results = try await pool.writeWithoutTransaction { db in try Self.run(works, in: db) }
+                // The batch's closures leave the queue for the writer, which alone runs them; their
+                // outcomes come back to this task only.
+                let works = Handoff(batch.map(\.work))
+                let results = try await pool.writeWithoutTransaction { db in Handoff(try Self.run(works.value, in: db)) }.value
                 publish(results.flatMap { $0.keep ? $0.events : [] })
                 for (job, outcome) in zip(batch, results) {
-                    job.continuation.resume(returning: outcome)
+                    job.continuation.resume(returning: Handoff(outcome))
                 }
             } catch {
                 for job in batch {

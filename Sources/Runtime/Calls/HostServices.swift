@@ -7,9 +7,9 @@ import StelltronPluginKit
 /// plugin's, whose `writes` flag the runtime checks before the call (a read-only scope cannot
 /// reach a writing service).
 enum HostServices {
-    struct Entry {
+    struct Entry: Sendable {
         let declaration: PluginDeclaration.Service
-        let handle: (Data, CallContext) throws -> LoadedPlugin.Outcome
+        let handle: @Sendable (Data, CallContext) throws -> LoadedPlugin.Outcome
     }
 
     static let table: [String: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.declaration.name, $0) })
@@ -70,7 +70,7 @@ enum HostServices {
     }
 
     private static func entry(_ name: String, writes: Bool, _ summary: String,
-                              _ handle: @escaping (Data, CallContext) throws -> LoadedPlugin.Outcome) -> Entry {
+                              _ handle: @escaping @Sendable (Data, CallContext) throws -> LoadedPlugin.Outcome) -> Entry {
         Entry(declaration: .init(name: name, writes: writes, summary: summary), handle: handle)
     }
 

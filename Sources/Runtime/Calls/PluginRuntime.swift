@@ -8,6 +8,8 @@ import Logging
 /// of calling into a plugin (routes, services, events, ticks) with the transaction rules of the
 /// design: a write request is one transaction spanning all its service calls, events are
 /// published only after commit.
+// Sendable: everything is immutable after init except `isShutDown` (guarded by `shutdownLock`);
+// storage is GRDB's pool, which serialises its own access, and the C table is read-only.
 public final class PluginRuntime: @unchecked Sendable {
     public let configuration: HostConfiguration
     public let store: Store
@@ -121,7 +123,9 @@ public final class PluginRuntime: @unchecked Sendable {
                          _ call: @escaping (CallScope) -> ScopedAnswer<Answer>) async throws -> Answer {
         switch kind {
         case .read:
-            return try await store.pool.read { db in call(CallScope(kind: .read, database: db, requestID: requestID)).answer }
+            // `call` runs once, on the reader GRDB picks; its answer comes back to this task alone.
+            let handed = Handoff(call)
+            return try await store.pool.read { db in Handoff(handed.value(CallScope(kind: .read, database: db, requestID: requestID)).answer) }.value
         case .write, .tick:
             let outcome = try await groupCommit.submit { db in self.scopedWrite(kind, db, requestID: requestID, call) }
             return outcome.answer as! Answer

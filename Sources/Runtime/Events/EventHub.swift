@@ -14,6 +14,7 @@ public struct HubEvent: Sendable, Equatable {
 /// Publishing never waits: each subscriber has a queue bounded in events and in bytes, and a
 /// subscriber whose queue is full is dropped (its stream finishes) instead of stalling producers or
 /// growing memory. The last `replayCapacity` events are kept for `Last-Event-ID` replay.
+// Sendable: one lock guards the subscriber table, the replay ring and the id counter.
 public final class EventHub: @unchecked Sendable {
     public struct Subscription: Sendable {
         public let id: UUID

@@ -3,6 +3,8 @@ import Foundation
 
 /// A plain exported C function bound to a hook point, called through libffi. The call interface
 /// (`ffi_cif`) is prepared once at load: preparing it per call would cost several times the call.
+// Sendable: immutable after init; the prepared `ffi_cif` is only read by `ffi_call`, which may run on
+// several threads at once.
 public final class ForeignHook: @unchecked Sendable {
     public let name: String
     public let signature: HookSignature

@@ -5,6 +5,8 @@ import StelltronPluginKit
 /// A plugin that passed every load check: its declaration, its descriptor and, once created, its
 /// instance. Calls into the plugin go through here; each copies what it needs out of the C buffers
 /// and gives them back to the plugin at once.
+// Sendable: immutable except `instance`, written once during load before any request can reach it;
+// the plugin's own entry points are thread-tagged by the ABI.
 public final class LoadedPlugin: @unchecked Sendable {
     public let declaration: PluginDeclaration
     /// The library file it came from.

@@ -6,6 +6,7 @@ import Foundation
 /// Libraries are opened with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE and never closed: the Swift
 /// runtime keeps pointers into every loaded image, so unloading one would crash a later type check.
 /// A new build of a plugin therefore loads only under a new file name.
+// Sendable: the descriptor it points to is static and read-only by contract.
 struct PluginLibrary: @unchecked Sendable {
     let path: String
     let descriptor: UnsafePointer<stl_plugin_descriptor>
