@@ -93,16 +93,91 @@ struct Plugins: AsyncParsableCommand {
     }
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load one plugin library in isolation and report every violation.")
+        static let configuration = CommandConfiguration(
+            abstract: "Load one plugin library against a scratch host and run the validator's named checks, each in a child process.")
 
         @Argument(help: "Path of the plugin's shared library (.so).")
         var file: String
 
+        @Flag(help: "Print the results as one JSON object.")
+        var json = false
+
+        @Option(help: ArgumentHelp("Run only this check, in this process, and print its JSON result.", visibility: .hidden))
+        var only: String?
+
         func run() async throws {
+            if let only {
+                let result = await PluginValidator.run(only, file: file)
+                FileHandle.standardOutput.write(try JSONEncoder().encode(result))
+                return
+            }
             let report = PluginChecker.check(file: file)
-            print(report.text)
-            if !report.passed { throw ExitCode.failure }
+            let results = PluginValidator.checks.map { ChildCheck.run($0.name, file: file) }
+            let passed = report.passed && results.allSatisfy(\.passed)
+            if json {
+                struct Output: Encodable { let file: String; let passed: Bool; let checks: [PluginValidator.Result] }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(Output(file: report.file, passed: passed, checks: results)), as: UTF8.self))
+            } else {
+                print(report.text)
+                print("checks:")
+                for result in results {
+                    print("  \(result.passed ? "PASS" : "FAIL") \(result.check)")
+                    if !result.passed { for detail in result.details { print("       - \(detail)") } }
+                }
+                let count = results.filter(\.passed).count
+                print(passed ? "OK: \(count) of \(results.count) checks passed" : "FAILED: \(count) of \(results.count) checks passed")
+            }
+            if !passed { throw ExitCode.failure }
         }
+    }
+}
+
+/// One validator check in a child `stelltron` process: a plugin that traps, hangs or corrupts
+/// memory fails that check and the validator goes on.
+enum ChildCheck {
+    static let timeoutSeconds = 60.0
+
+    static func run(_ name: String, file: String) -> PluginValidator.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        process.arguments = ["plugins", "check", file, "--only", name]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            return .init(check: name, passed: false, details: ["could not start the check: \(error)"])
+        }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        // Read while waiting, so a chatty child never blocks on a full pipe.
+        let stdout = Box(), stderr = Box()
+        let readers = DispatchGroup()
+        for (pipe, box) in [(output, stdout), (errors, stderr)] {
+            DispatchQueue.global().async(group: readers) { box.data = pipe.fileHandleForReading.readDataToEndOfFile() }
+        }
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return .init(check: name, passed: false, details: ["did not finish within \(Int(timeoutSeconds)) s"])
+        }
+        readers.wait()
+        if process.terminationReason == .uncaughtSignal {
+            let tail = String(decoding: stderr.data.suffix(400), as: UTF8.self).split(separator: "\n").first { $0.contains("error") || $0.contains("Fatal") }
+            return .init(check: name, passed: false, details: ["the plugin crashed the check (signal \(process.terminationStatus))" + (tail.map { ": \($0)" } ?? "")])
+        }
+        guard let result = try? JSONDecoder().decode(PluginValidator.Result.self, from: stdout.data) else {
+            return .init(check: name, passed: false, details: ["exited \(process.terminationStatus) without a result: \(String(decoding: stderr.data.suffix(400), as: UTF8.self))"])
+        }
+        return result
+    }
+
+    private final class Box: @unchecked Sendable {
+        // Sendable: written by one reader before `readers.wait()` returns, read after it.
+        var data = Data()
     }
 }
 

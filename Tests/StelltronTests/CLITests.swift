@@ -121,14 +121,48 @@ struct CLITests {
     }
 
     @Test func pluginsCheckPassesGoodPluginsAndFailsBrokenOnes() throws {
-        let good = try run(["plugins", "check", BuildProducts.library("StelltronFixtureProbe")])
-        #expect(good.status == 0)
-        #expect(good.stdout.contains("id: probe  version: 1.0.0  ABI: 1.1"))
-        #expect(good.stdout.contains("tables: probe_counters, probe_seen"))
-        #expect(good.stdout.contains("OK: no violations"))
+        // Every domain plugin passes every named check.
+        for library in ["StelltronLedger", "StelltronMarket", "StelltronIoT", "StelltronDefi", "StelltronDepin"] {
+            let good = try run(["plugins", "check", BuildProducts.library(library)])
+            #expect(good.status == 0, "\(library): \(good.stdout)")
+            #expect(good.stdout.contains("OK: 6 of 6 checks passed"))
+        }
+        // The probe misbehaves on purpose (a route that crashes, routes that ignore their body):
+        // the validator names each case.
+        let probe = try run(["plugins", "check", BuildProducts.library("StelltronFixtureProbe")])
+        #expect(probe.status == 1)
+        #expect(probe.stdout.contains("id: probe  version: 1.0.0  ABI: 1.1"))
+        #expect(probe.stdout.contains("tables: probe_counters, probe_seen"))
+        #expect(probe.stdout.contains("PASS create-destroy"))
+        #expect(probe.stdout.contains("FAIL routes-answer-json"))
+        #expect(probe.stdout.contains("- POST /api/v1/probe/crash given {}: answered 500"))
+        #expect(probe.stdout.contains("- POST /api/v1/probe/sql given {nope: answered 200, not a 4xx"))
         let broken = try run(["plugins", "check", try Fixtures.cPlugin(["VARIANT_WRONG_MAJOR"])])
         #expect(broken.status != 0)
         #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.1"))
+    }
+
+    /// A trap inside the plugin fails the check it happened in; the validator itself goes on.
+    @Test func aTrappingPluginFailsOneCheckNotTheValidator() throws {
+        let result = try run(["plugins", "check", try Fixtures.cPlugin(["VARIANT_TRAP_SERVICE"]), "--json"])
+        #expect(result.status == 1)
+        let output = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(output["passed"] as? Bool == false)
+        let checks = try #require(output["checks"] as? [[String: Any]])
+        #expect(checks.count == 6)
+        let byName = Dictionary(uniqueKeysWithValues: checks.map { ($0["check"] as? String ?? "", $0) })
+        #expect(byName["load"]?["passed"] as? Bool == true)
+        #expect(byName["services-answer"]?["passed"] as? Bool == false)
+        #expect(((byName["services-answer"]?["details"] as? [String])?.first ?? "").contains("crashed the check"))
+        #expect(byName["migrations-stable"]?["passed"] as? Bool == true)
+    }
+
+    @Test func aSchemaThatIsNotJSONIsRefusedAndReported() throws {
+        let library = try Fixtures.cPlugin([#"ROUTE_SCHEMA="{not json""#])
+        let result = try run(["plugins", "check", library])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("route POST /api/v1/cfixture/things: its request schema is not a JSON object"))
+        #expect(result.stdout.contains("FAIL schemas-parse"))
     }
 
     /// Issue 18, item 2: a backup taken while the server takes writes is a valid database; a

@@ -97,3 +97,24 @@ struct LoaderRefusalTests {
         #expect(message.hasSuffix("id 'probe' is already used by another loaded plugin"))
     }
 }
+
+/// Migrations are never edited: the host keeps each applied migration's SHA-256 and refuses to
+/// start on a database that applied different SQL under the same id.
+@Suite("migration checksums")
+struct MigrationChecksumTests {
+    @Test func anEditedMigrationIsRefusedAtStartup() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stelltron-migrations-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = folder.appendingPathComponent("db.sqlite").path
+        func load(_ sql: String) throws -> PluginRuntime {
+            var configuration = Fixtures.configuration([.init(id: "cfixture", library: try Fixtures.cPlugin([#"MIGRATION_SQL="\#(sql)""#]))])
+            configuration.databasePath = database
+            return try PluginRuntime(configuration: configuration)
+        }
+        try load("CREATE TABLE cfixture_things (a INTEGER)").shutdown()
+        // The same SQL again: nothing to apply, nothing refused.
+        try load("CREATE TABLE cfixture_things (a INTEGER)").shutdown()
+        let error = #expect(throws: PluginLoadError.self) { try load("CREATE TABLE cfixture_things (a INTEGER, b TEXT)") }
+        #expect(error?.problem.hasPrefix("migration 001_things was edited after it was applied") == true)
+    }
+}

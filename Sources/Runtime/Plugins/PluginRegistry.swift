@@ -1,4 +1,5 @@
 import Foundation
+import StelltronPluginKit
 
 /// A plugin route as the HTTP layer sees it.
 public struct RegisteredRoute: Sendable {
@@ -40,6 +41,9 @@ public struct PluginRegistry {
                 }
                 if let owner = routeOwners[key] {
                     throw PluginLoadError(file: plugin.file, "route \(route.method) \(route.path) is already claimed by plugin '\(owner.id)' (\(owner.file))")
+                }
+                if let problem = Self.schemaProblem(route) {
+                    throw PluginLoadError(file: plugin.file, "route \(route.method) \(route.path): \(problem)")
                 }
                 routeOwners[key] = plugin
                 routes.append(RegisteredRoute(plugin: plugin, route: route))
@@ -100,6 +104,16 @@ public struct PluginRegistry {
         self.services = services
         self.slots = slots
         self.hookPoints = hookPoints
+    }
+
+    /// Why a route's declared JSON Schemas are unusable, or nil: each must be a JSON object (the
+    /// OpenAPI document embeds them as they are).
+    static func schemaProblem(_ route: PluginDeclaration.Route) -> String? {
+        for (label, schema) in [("request", route.requestSchema), ("response", route.responseSchema)] {
+            guard let schema else { continue }
+            guard case .object? = try? JSONValue.parse(schema) else { return "its \(label) schema is not a JSON object" }
+        }
+        return nil
     }
 
     /// `/iot/nodes/:device_id` and `/iot/nodes/:id` are the same route.

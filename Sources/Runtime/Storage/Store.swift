@@ -40,6 +40,12 @@ public final class Store: Sendable {
                     PRIMARY KEY (plugin_id, migration_id)
                 )
                 """)
+            // Added after the first release: the SQL's SHA-256, so that an edited migration is
+            // noticed. Rows from before it get theirs on the next start (Migrations.apply).
+            let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('host_migrations')")
+            if !columns.contains("checksum") {
+                try db.execute(sql: "ALTER TABLE host_migrations ADD COLUMN checksum TEXT")
+            }
         }
         _ = try Migrations.apply(HostSchema.migrations, plugin: "host", file: file, store: self)
     }

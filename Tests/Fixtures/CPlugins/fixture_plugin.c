@@ -52,6 +52,10 @@ static stl_status fixture_call_service(void *instance, stl_host_ctx *ctx, stl_st
         return STL_OK;
     }
 #endif
+#ifdef VARIANT_TRAP_SERVICE
+    /* A plugin bug the validator must survive: the check fails, the validator goes on. */
+    if (name.len == 13 && memcmp(name.ptr, "cfixture.boom", 13) == 0) __builtin_trap();
+#endif
     (void)name;
     *out = copy_bytes("no such service");
     return STL_ERR_UNKNOWN_SERVICE;
@@ -63,6 +67,20 @@ static void fixture_free(stl_plugin_bytes bytes) { free(bytes.ptr); }
 static const stl_route routes[] = {
     { sizeof(stl_route), 0, "GET", CLAIM_ROUTE, "a route another plugin also claims", NULL, NULL },
 };
+#endif
+
+#ifdef MIGRATION_SQL
+static const stl_migration migrations[] = { { sizeof(stl_migration), 0, "001_things", MIGRATION_SQL } };
+#endif
+
+#ifdef ROUTE_SCHEMA
+static const stl_route schema_routes[] = {
+    { sizeof(stl_route), STL_ROUTE_WRITE, "POST", "/api/v1/cfixture/things", "a route with a declared schema", ROUTE_SCHEMA, NULL },
+};
+#endif
+
+#ifdef VARIANT_TRAP_SERVICE
+static const stl_service trap_services[] = { { sizeof(stl_service), 0, "cfixture.boom", "traps" } };
 #endif
 
 #ifndef PRICING_REVISION
@@ -101,6 +119,15 @@ static const stl_plugin_descriptor descriptor = {
     .swift_compiler = "",
 #ifdef CLAIM_ROUTE
     .routes = routes, .route_count = 1,
+#endif
+#ifdef ROUTE_SCHEMA
+    .routes = schema_routes, .route_count = 1,
+#endif
+#ifdef MIGRATION_SQL
+    .migrations = migrations, .migration_count = 1,
+#endif
+#ifdef VARIANT_TRAP_SERVICE
+    .services = trap_services, .service_count = 1,
 #endif
 #ifdef FILL_PRICING
     .slots = slots, .slot_count = 1,
