@@ -73,8 +73,8 @@ public final class PluginTestHost: @unchecked Sendable {
             fields[field] = value
         }
         if let user {
-            let stored = try await runtime.store.pool.write { [clock = runtime.clock] db in
-                try UserStore.seed(user.id, role: user.role, at: clock(), in: db)
+            let stored = try await runtime.store.writeTransaction { [clock = runtime.clock] session in
+                try UserStore.seed(user.id, role: user.role, at: clock(), in: session)
             }
             fields[.authorization] = "Bearer \(try await auth.accessToken(for: stored))"
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Wallet sign-in: signature checks, users, access and refresh tokens, challenges. The HTTP
 /// endpoints and the authenticator are thin shells over this.
@@ -24,7 +23,7 @@ public final class AuthService: Sendable {
     }
 
     /// Checks the proof; consumes its challenge when it uses one. Runs in the caller's transaction.
-    func verify(_ proof: Proof, in db: Database) throws -> StellarAddress {
+    func verify(_ proof: Proof, in session: StorageSession) throws -> StellarAddress {
         let address: StellarAddress
         do {
             address = try StellarAddress(proof.wallet_address)
@@ -43,7 +42,7 @@ public final class AuthService: Sendable {
             throw APIError(.unauthorized, "invalid wallet signature")
         }
         // The challenge is spent only by a valid signature, so a forger cannot burn it.
-        if message != Challenges.staticMessage, try !Challenges.consume(message, for: address, at: clock(), in: db) {
+        if message != Challenges.staticMessage, try !Challenges.consume(message, for: address, at: clock(), in: session) {
             throw APIError(.unauthorized, "challenge is unknown, expired or already used")
         }
         return address
@@ -52,27 +51,27 @@ public final class AuthService: Sendable {
     func challenge(for walletAddress: String) async throws -> (message: String, expiresAt: Date) {
         guard let address = try? StellarAddress(walletAddress) else { throw APIError(.badRequest, "invalid wallet address") }
         let now = clock()
-        return try await store.pool.write { db in
-            try Challenges.create(for: address, lifetime: self.settings.challengeSeconds, at: now, in: db)
+        return try await store.writeTransaction { session in
+            try Challenges.create(for: address, lifetime: self.settings.challengeSeconds, at: now, in: session)
         }
     }
 
     func signUp(_ proof: Proof) async throws -> (user: User, created: Bool) {
         let now = clock()
-        return try await store.pool.write { db in
-            let address = try self.verify(proof, in: db)
-            return try UserStore.signUp(address.description, at: now, in: db)
+        return try await store.writeTransaction { session in
+            let address = try self.verify(proof, in: session)
+            return try UserStore.signUp(address.description, at: now, in: session)
         }
     }
 
     func logIn(_ proof: Proof) async throws -> (access: String, refresh: String) {
         let now = clock()
-        let (user, refresh): (User, String) = try await store.pool.write { db in
-            let address = try self.verify(proof, in: db)
-            guard let user = try UserStore.find(address.description, in: db) else {
+        let (user, refresh): (User, String) = try await store.writeTransaction { session in
+            let address = try self.verify(proof, in: session)
+            guard let user = try UserStore.find(address.description, in: session) else {
                 throw APIError(.notFound, "no user with this wallet: sign up first")
             }
-            return (user, try RefreshTokens.issue(for: user.id, lifetime: self.settings.refreshTokenSeconds, at: now, in: db))
+            return (user, try RefreshTokens.issue(for: user.id, lifetime: self.settings.refreshTokenSeconds, at: now, in: session))
         }
         return (try await tokens.issue(for: user, at: now), refresh)
     }
@@ -81,10 +80,10 @@ public final class AuthService: Sendable {
         let now = clock()
         // A reuse must revoke the family even though the request fails, so the revocation commits
         // in its own transaction before the 401 is thrown.
-        let outcome: Result<(User, String), RefreshTokens.Failure> = try await store.pool.write { db in
+        let outcome: Result<(User, String), RefreshTokens.Failure> = try await store.writeTransaction { session in
             do {
-                let (userID, next) = try RefreshTokens.rotate(token, lifetime: self.settings.refreshTokenSeconds, at: now, in: db)
-                guard let user = try UserStore.find(userID, in: db) else { return .failure(.unknown) }
+                let (userID, next) = try RefreshTokens.rotate(token, lifetime: self.settings.refreshTokenSeconds, at: now, in: session)
+                guard let user = try UserStore.find(userID, in: session) else { return .failure(.unknown) }
                 return .success((user, next))
             } catch let failure as RefreshTokens.Failure {
                 return .failure(failure)
@@ -102,18 +101,18 @@ public final class AuthService: Sendable {
         }
     }
 
-    /// The caller of a `Bearer` token, with the role stored now.
     /// A real access token for a stored user, as login issues it (the testing kit signs its
     /// callers in with this; the server itself issues tokens only for valid wallet proofs).
     public func accessToken(for user: User) async throws -> String {
         try await tokens.issue(for: user, at: clock())
     }
 
+    /// The caller of a `Bearer` token, with the role stored now.
     func user(forAccessToken token: String) async throws -> User {
         guard let claims = await tokens.verify(token, at: clock()) else {
             throw APIError(.unauthorized, "invalid or expired access token")
         }
-        guard let user = try await store.pool.read({ db in try UserStore.find(claims.user_id, in: db) }) else {
+        guard let user = try await store.read({ session in try UserStore.find(claims.user_id, in: session) }) else {
             throw APIError(.unauthorized, "user no longer exists")
         }
         return user

@@ -1,6 +1,6 @@
 import CSodium
 import Foundation
-import GRDB
+import StelltronRuntime
 
 /// Refresh tokens: random UUIDs, stored only as SHA-256 hashes, one family per sign-in session.
 /// Using one rotates it (the old one is revoked, a new one issued in the same family); presenting
@@ -10,30 +10,30 @@ enum RefreshTokens {
         case unknown, expired, reused
     }
 
-    static func issue(for userID: String, family: String? = nil, lifetime: TimeInterval, at now: Date, in db: Database) throws -> String {
+    static func issue(for userID: String, family: String? = nil, lifetime: TimeInterval, at now: Date, in session: StorageSession) throws -> String {
         let token = UUID().uuidString.lowercased()
-        try db.execute(
-            sql: "INSERT INTO host_refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [hash(token), userID, family ?? UUID().uuidString, Int64(now.timeIntervalSince1970 + lifetime), Int64(now.timeIntervalSince1970)])
+        try session.run(
+            "INSERT INTO host_refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+            [.string(hash(token)), .string(userID), .string(family ?? UUID().uuidString),
+             .int(Int64(now.timeIntervalSince1970 + lifetime)), .int(Int64(now.timeIntervalSince1970))])
         return token
     }
 
     /// Revokes `token` and issues its successor; returns the user id and the new token.
-    static func rotate(_ token: String, lifetime: TimeInterval, at now: Date, in db: Database) throws -> (userID: String, token: String) {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT user_id, family_id, expires_at, revoked_at FROM host_refresh_tokens WHERE token_hash = ?",
-            arguments: [hash(token)]) else { throw Failure.unknown }
-        let family: String = row["family_id"]
+    static func rotate(_ token: String, lifetime: TimeInterval, at now: Date, in session: StorageSession) throws -> (userID: String, token: String) {
+        guard let row = try session.rows(
+            "SELECT user_id, family_id, expires_at, revoked_at FROM host_refresh_tokens WHERE token_hash = ?", [.string(hash(token))]).first,
+              let family = row["family_id"]?.stringValue, let userID = row["user_id"]?.stringValue,
+              let expiresAt = row["expires_at"]?.int64Value else { throw Failure.unknown }
         let nowSeconds = Int64(now.timeIntervalSince1970)
-        if row["revoked_at"] as Int64? != nil {
-            try db.execute(sql: "UPDATE host_refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-                           arguments: [nowSeconds, family])
+        if row["revoked_at"]?.int64Value != nil {
+            try session.run("UPDATE host_refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+                            [.int(nowSeconds), .string(family)])
             throw Failure.reused
         }
-        guard (row["expires_at"] as Int64) > nowSeconds else { throw Failure.expired }
-        try db.execute(sql: "UPDATE host_refresh_tokens SET revoked_at = ? WHERE token_hash = ?", arguments: [nowSeconds, hash(token)])
-        let userID: String = row["user_id"]
-        return (userID, try issue(for: userID, family: family, lifetime: lifetime, at: now, in: db))
+        guard expiresAt > nowSeconds else { throw Failure.expired }
+        try session.run("UPDATE host_refresh_tokens SET revoked_at = ? WHERE token_hash = ?", [.int(nowSeconds), .string(hash(token))])
+        return (userID, try issue(for: userID, family: family, lifetime: lifetime, at: now, in: session))
     }
 
     static func hash(_ token: String) -> String {

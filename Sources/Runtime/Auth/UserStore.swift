@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
+import StelltronPluginKit
 
 /// A marketplace user. `id` is the Stellar address.
-public struct User: Codable, Sendable, Equatable, FetchableRecord {
+public struct User: Codable, Sendable, Equatable {
     public var id: String
     public var wallet_address: String
     public var role: String
@@ -28,52 +28,55 @@ public enum Role: String, CaseIterable, Sendable {
     }
 }
 
-/// The host's users table, used by the auth routes and by the `host.users.*` services.
+/// The host's users table, used by the auth routes and by the `host.users.*` services, through
+/// whichever storage engine the call runs on.
 public enum UserStore {
-    public static func find(_ id: String, in db: Database) throws -> User? {
-        try User.fetchOne(db, sql: "SELECT id, wallet_address, role, location, kyc_status, created_at FROM host_users WHERE id = ?", arguments: [id])
+    static let columns = "id, wallet_address, role, location, kyc_status, created_at"
+
+    public static func find(_ id: String, in session: StorageSession) throws -> User? {
+        try session.fetch(User.self, "SELECT \(columns) FROM host_users WHERE id = ?", [.string(id)]).first
     }
 
     /// Creates the user of a checked Stellar address if needed; returns it and whether it is new.
-    public static func signUp(_ address: String, at date: Date, in db: Database) throws -> (user: User, created: Bool) {
-        if let existing = try find(address, in: db) { return (existing, false) }
+    public static func signUp(_ address: String, at date: Date, in session: StorageSession) throws -> (user: User, created: Bool) {
+        if let existing = try find(address, in: session) { return (existing, false) }
         let user = User(id: address, wallet_address: address, role: Role.recipient.rawValue,
                         location: "", kyc_status: "pending", created_at: Timestamps.iso8601(date))
-        try db.execute(
-            sql: "INSERT INTO host_users (id, wallet_address, role, location, kyc_status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [user.id, user.wallet_address, user.role, user.location, user.kyc_status, user.created_at])
+        try session.run(
+            "INSERT INTO host_users (\(columns)) VALUES (?, ?, ?, ?, ?, ?)",
+            [.string(user.id), .string(user.wallet_address), .string(user.role), .string(user.location), .string(user.kyc_status), .string(user.created_at)])
         return (user, true)
     }
 
     /// Applies a promotion; a request for a lower or equal role leaves the stored role as it is.
-    public static func promote(_ id: String, to role: Role, location: String? = nil, in db: Database) throws -> User? {
-        guard var user = try find(id, in: db) else { return nil }
+    public static func promote(_ id: String, to role: Role, location: String? = nil, in session: StorageSession) throws -> User? {
+        guard var user = try find(id, in: session) else { return nil }
         let current = Role(rawValue: user.role) ?? .recipient
         if role.rank > current.rank {
             user.role = role.rawValue
-            try db.execute(sql: "UPDATE host_users SET role = ? WHERE id = ?", arguments: [role.rawValue, id])
+            try session.run("UPDATE host_users SET role = ? WHERE id = ?", [.string(role.rawValue), .string(id)])
         }
         if let location, !location.isEmpty {
             user.location = location
-            try db.execute(sql: "UPDATE host_users SET location = ? WHERE id = ?", arguments: [location, id])
+            try session.run("UPDATE host_users SET location = ? WHERE id = ?", [.string(location), .string(id)])
         }
         return user
     }
 
     /// Stores `id` with `role` as given, creating it if needed — for a test host seeding callers,
     /// never for a request (roles only change through `promote`).
-    public static func seed(_ id: String, role: String, at date: Date, in db: Database) throws -> User {
-        try db.execute(
-            sql: """
-                INSERT INTO host_users (id, wallet_address, role, location, kyc_status, created_at) VALUES (?, ?, ?, '', 'pending', ?)
-                ON CONFLICT(id) DO UPDATE SET role = excluded.role
-                """,
-            arguments: [id, id, role, Timestamps.iso8601(date)])
-        return try find(id, in: db)!
+    public static func seed(_ id: String, role: String, at date: Date, in session: StorageSession) throws -> User {
+        try session.run(
+            """
+            INSERT INTO host_users (\(columns)) VALUES (?, ?, ?, '', 'pending', ?)
+            ON CONFLICT(id) DO UPDATE SET role = excluded.role
+            """,
+            [.string(id), .string(id), .string(role), .string(Timestamps.iso8601(date))])
+        return try find(id, in: session)!
     }
 
-    public static func count(in db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_users") ?? 0
+    public static func count(in session: StorageSession) throws -> Int {
+        Int(try session.rows("SELECT COUNT(*) AS n FROM host_users").first?["n"]?.int64Value ?? 0)
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The kinds of call into a plugin. Every call runs in exactly one scope of one kind, made by
 /// `PluginRuntime.perform` (or `performAtLoad`), which decides commit or rollback and publishes.
@@ -27,13 +26,13 @@ struct PendingEvent {
 /// causes: all of them read and write in the same transaction and commit or roll back together.
 final class CallScope {
     let kind: CallKind
-    let database: Database
+    let session: StorageSession
     let requestID: String
     var events: [PendingEvent] = []
 
-    init(kind: CallKind, database: Database, requestID: String) {
+    init(kind: CallKind, session: StorageSession, requestID: String) {
         self.kind = kind
-        self.database = database
+        self.session = session
         self.requestID = requestID
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Group commit for every call that writes. SQLite has one writer; instead of one transaction per
 /// call, the calls that queue up while the writer is busy run together in one transaction, each
@@ -20,7 +19,7 @@ final class GroupCommit: @unchecked Sendable {
         let keep: Bool
     }
 
-    typealias Work = (Database) -> Outcome
+    typealias Work = (StorageSession) -> Outcome
 
     private struct Job {
         let work: Work
@@ -32,7 +31,7 @@ final class GroupCommit: @unchecked Sendable {
     /// wait long for the last.
     static let maximumBatch = 128
 
-    private let pool: DatabasePool
+    private let engine: StorageEngine
     /// Receives the events of each committed batch in commit order, before any call answers: the
     /// only place committed events leave the runtime.
     private let publish: ([PendingEvent]) -> Void
@@ -40,8 +39,8 @@ final class GroupCommit: @unchecked Sendable {
     private var queue: [Job] = []
     private var isDraining = false
 
-    init(pool: DatabasePool, publish: @escaping ([PendingEvent]) -> Void) {
-        self.pool = pool
+    init(engine: StorageEngine, publish: @escaping ([PendingEvent]) -> Void) {
+        self.engine = engine
         self.publish = publish
     }
 
@@ -65,9 +64,7 @@ final class GroupCommit: @unchecked Sendable {
     /// be queued yet).
     func runAlone(_ work: Work) throws -> Outcome {
         let outcome = try withoutActuallyEscaping(work) { work in
-            // Synchronous: `work` runs on the writer queue while this thread waits for it.
-            let handed = Handoff([work])
-            return try pool.writeWithoutTransaction { db in Handoff(try Self.run(handed.value, in: db)[0]) }.value
+            try engine.writeTransactionNow { session in try Self.run([work], in: session)[0] }
         }
         if outcome.keep { publish(outcome.events) }
         return outcome
@@ -78,8 +75,8 @@ final class GroupCommit: @unchecked Sendable {
             do {
                 // The batch's closures leave the queue for the writer, which alone runs them; their
                 // outcomes come back to this task only.
-                let works = Handoff(batch.map(\.work))
-                let results = try await pool.writeWithoutTransaction { db in Handoff(try Self.run(works.value, in: db)) }.value
+                let works = batch.map(\.work)
+                let results = try await engine.writeTransaction { session in try Self.run(works, in: session) }
                 publish(results.flatMap { $0.keep ? $0.events : [] })
                 for (job, outcome) in zip(batch, results) {
                     job.continuation.resume(returning: Handoff(outcome))
@@ -107,26 +104,23 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     struct BatchAborted: Error, CustomStringConvertible {
-        var description: String { "SQLite rolled back the batch's transaction" }
+        var description: String { "the database rolled back the batch's transaction" }
     }
 
-    private static func run(_ batch: [Work], in db: Database) throws -> [Outcome] {
+    private static func run(_ batch: [Work], in session: StorageSession) throws -> [Outcome] {
         var results: [Outcome] = []
         results.reserveCapacity(batch.count)
-        try db.inTransaction(.immediate) {
-            for work in batch {
-                // A failing savepoint statement leaves the batch in an unknown state: it throws out
-                // of the transaction, and every call of the batch fails.
-                let scoped = try Savepoint.run(db, named: "request") {
-                    let outcome = work(db)
-                    return ScopedAnswer(answer: outcome, keep: outcome.keep)
-                }
-                results.append(scoped.answer)
-                // Some SQLite errors (disk full, I/O) inside a call roll back the whole transaction. The writes of
-                // the calls before this one are gone with it: fail the whole batch.
-                guard db.isInsideTransaction else { throw BatchAborted() }
+        for work in batch {
+            // A failing savepoint statement leaves the batch in an unknown state: it throws out
+            // of the transaction, and every call of the batch fails.
+            let scoped = try Savepoint.run(session, named: "request") {
+                let outcome = work(session)
+                return ScopedAnswer(answer: outcome, keep: outcome.keep)
             }
-            return .commit
+            results.append(scoped.answer)
+            // Some errors (disk full, I/O) inside a call roll back the whole transaction. The
+            // writes of the calls before this one are gone with it: fail the whole batch.
+            guard session.isInsideTransaction else { throw BatchAborted() }
         }
         return results
     }

@@ -1,6 +1,5 @@
 import CStelltronPluginAPI
 import Foundation
-import GRDB
 import StelltronPluginKit
 
 /// The services the host itself offers plugins under the `host.` prefix: a declared table, like a
@@ -17,7 +16,7 @@ enum HostServices {
     private static let entries: [Entry] = [
         entry("host.users.get", writes: false, "a user by id: {id} → the user") { request, caller in
             let input = try decode(UserRequest.self, request)
-            guard let user = try UserStore.find(input.id, in: caller.scope.database) else { return notFound("no user \(input.id)") }
+            guard let user = try UserStore.find(input.id, in: caller.scope.session) else { return notFound("no user \(input.id)") }
             return try encode(user)
         },
         entry("host.users.set_role", writes: true, "promote a user: {id, role, location?} (roles never drop)") { request, caller in
@@ -25,13 +24,13 @@ enum HostServices {
             guard let role = Role(rawValue: input.role) else {
                 return .init(status: STL_ERR_BAD_REQUEST, body: Data("role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))".utf8))
             }
-            guard let user = try UserStore.promote(input.id, to: role, location: input.location, in: caller.scope.database) else {
+            guard let user = try UserStore.promote(input.id, to: role, location: input.location, in: caller.scope.session) else {
                 return notFound("no user \(input.id)")
             }
             return try encode(user)
         },
         entry("host.users.count", writes: false, "the number of users: {} → {count}") { _, caller in
-            try encode(["count": UserStore.count(in: caller.scope.database)])
+            try encode(["count": UserStore.count(in: caller.scope.session)])
         },
         entry("host.hooks.call", writes: false, "call a bound hook through libffi: {hook, args} → {value}; NOT_FOUND when unbound") { request, caller in
             // For plugins that cannot call a C function pointer themselves; a plugin of the kit

@@ -1,7 +1,6 @@
 import CSodium
 import CStelltronPluginAPI
 import Foundation
-import GRDB
 import Logging
 import StelltronPluginKit
 
@@ -42,10 +41,7 @@ enum HostTable {
         do {
             let text = sql.swiftString
             try SQLBridge.checkAllowed(text)
-            // Plugins run the same few statements over and over: prepare each once per connection.
-            let statement = try context.scope.database.cachedStatement(sql: text)
-            try SQLBridge.bind(parametersJSON: params.data, to: statement)
-            out.pointee = hostBytes(try SQLBridge.json(rowsOf: statement))
+            out.pointee = hostBytes(try context.scope.session.query(text, parametersJSON: params.data))
             return STL_OK
         } catch {
             return fail(out, error)
@@ -59,13 +55,10 @@ enum HostTable {
             return STL_ERR_STORAGE
         }
         do {
-            let db = context.scope.database
             let text = sql.swiftString
             try SQLBridge.checkAllowed(text)
-            let statement = try db.cachedStatement(sql: text)
-            try SQLBridge.bind(parametersJSON: params.data, to: statement)
-            try statement.execute()
-            out.pointee = hostBytes(Data("{\"changes\":\(db.changesCount),\"last_insert_rowid\":\(db.lastInsertedRowID)}".utf8))
+            let changes = try context.scope.session.execute(text, parametersJSON: params.data)
+            out.pointee = hostBytes(Data("{\"changes\":\(changes.changes),\"last_insert_rowid\":\(changes.lastInsertRowID)}".utf8))
             return STL_OK
         } catch {
             return fail(out, error)
@@ -151,9 +144,9 @@ enum HostTable {
 
     private static func fail(_ out: UnsafeMutablePointer<stl_host_bytes>, _ error: Error) -> stl_status {
         switch error {
-        case let error as DatabaseError:
-            out.pointee = hostBytes(Data((error.message ?? error.description).utf8))
-            return STL_ERR_STORAGE
+        case let error as StorageFailure:
+            out.pointee = hostBytes(Data(error.message.utf8))
+            return error.kind == .parameters ? STL_ERR_BAD_REQUEST : STL_ERR_STORAGE
         case let error as SQLBridge.BridgeError:
             out.pointee = hostBytes(Data(error.message.utf8))
             return STL_ERR_BAD_REQUEST

@@ -8,7 +8,7 @@ extension PluginRuntime {
     /// time. Each call goes host → C → plugin kit → C → host, with the JSON copied both ways.
     public func measureServiceCalls(_ name: String, json: Data, iterations: Int) throws -> Duration {
         try store.pool.read { db in
-            let scope = CallScope(kind: .read, database: db, requestID: "bench")
+            let scope = CallScope(kind: .read, session: SQLiteSession(db), requestID: "bench")
             let context = CallContext(runtime: self, plugin: nil, scope: scope)
             let arena = CStringArena()
             let request = arena.str(json)

@@ -1,7 +1,6 @@
 import CSodium
 import CStelltronPluginAPI
 import Foundation
-import GRDB
 import Logging
 
 /// The host's core, independent of HTTP: the loaded plugins, storage, the event hub, and every way
@@ -51,7 +50,7 @@ public final class PluginRuntime: @unchecked Sendable {
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)
         self.hub = hub
-        groupCommit = GroupCommit(pool: self.store.pool) { events in Self.publish(events, to: hub, at: clock()) }
+        groupCommit = GroupCommit(engine: self.store) { events in Self.publish(events, to: hub, at: clock()) }
         let directory = configuration.pluginDirectory.map { Self.resolve($0, relativeTo: configuration.sourcePath) }
             ?? Self.executableDirectory()
         let loaded = try configuration.plugins.map { entry -> LoadedPlugin in
@@ -123,11 +122,9 @@ public final class PluginRuntime: @unchecked Sendable {
                          _ call: @escaping (CallScope) -> ScopedAnswer<Answer>) async throws -> Answer {
         switch kind {
         case .read:
-            // `call` runs once, on the reader GRDB picks; its answer comes back to this task alone.
-            let handed = Handoff(call)
-            return try await store.pool.read { db in Handoff(handed.value(CallScope(kind: .read, database: db, requestID: requestID)).answer) }.value
+            return try await store.read { session in call(CallScope(kind: .read, session: session, requestID: requestID)).answer }
         case .write, .tick:
-            let outcome = try await groupCommit.submit { db in self.scopedWrite(kind, db, requestID: requestID, call) }
+            let outcome = try await groupCommit.submit { session in self.scopedWrite(kind, session, requestID: requestID, call) }
             return outcome.answer as! Answer
         case .load:
             preconditionFailure("load scopes run synchronously through performAtLoad")
@@ -138,14 +135,14 @@ public final class PluginRuntime: @unchecked Sendable {
     /// batch of its own.
     private func performAtLoad<Answer>(requestID: String, _ call: (CallScope) -> ScopedAnswer<Answer>) throws -> Answer {
         try withoutActuallyEscaping(call) { call in
-            try groupCommit.runAlone { db in self.scopedWrite(.load, db, requestID: requestID, call) }.answer as! Answer
+            try groupCommit.runAlone { session in self.scopedWrite(.load, session, requestID: requestID, call) }.answer as! Answer
         }
     }
 
     /// Runs a writing call inside the savepoint the group commit opened for it.
-    private func scopedWrite<Answer>(_ kind: CallKind, _ db: Database, requestID: String,
+    private func scopedWrite<Answer>(_ kind: CallKind, _ session: StorageSession, requestID: String,
                                      _ call: (CallScope) -> ScopedAnswer<Answer>) -> GroupCommit.Outcome {
-        let scope = CallScope(kind: kind, database: db, requestID: requestID)
+        let scope = CallScope(kind: kind, session: session, requestID: requestID)
         let scoped = call(scope)
         if scoped.keep { deliverToSubscribers(in: scope) }
         return .init(answer: scoped.answer, events: scoped.keep ? scope.events : [], keep: scoped.keep)
@@ -237,12 +234,11 @@ public final class PluginRuntime: @unchecked Sendable {
         let nameStr = CStringArena()
         let call = { child.withPointer { target.callService(nameStr.str(name), request: request, ctx: $0) } }
         guard caller.scope.canWrite else { return call() }
-        let db = caller.scope.database
 
         let eventCount = caller.scope.events.count
         let outcome: LoadedPlugin.Outcome
         do {
-            outcome = try Savepoint.run(db, named: "service\(child.depth)") {
+            outcome = try Savepoint.run(caller.scope.session, named: "service\(child.depth)") {
                 let outcome = call()
                 return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
             }.answer

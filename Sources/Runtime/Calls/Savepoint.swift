@@ -1,19 +1,16 @@
-import GRDB
-
-/// SQL savepoints with statements prepared once per connection. GRDB's `inSavepoint` parses its
-/// statements on every call, which is measurable at thousands of calls a second, and a savepoint
-/// is opened for every request and every nested service call.
+/// The host's savepoints: one around each writing call in a group-commit batch, one around each
+/// nested service call.
 enum Savepoint {
     /// Runs `body` in a savepoint named `name`: released when `body` keeps its work, rolled back to
     /// (undone) and released otherwise. A failing SAVEPOINT, ROLLBACK TO or RELEASE throws: the
     /// enclosing transaction is then in an unknown state and must not commit.
-    static func run<Answer>(_ db: Database, named name: String, _ body: () -> ScopedAnswer<Answer>) throws -> ScopedAnswer<Answer> {
-        try db.cachedStatement(sql: "SAVEPOINT \(name)").execute()
+    static func run<Answer>(_ session: StorageSession, named name: String, _ body: () -> ScopedAnswer<Answer>) throws -> ScopedAnswer<Answer> {
+        try session.savepoint(.begin, named: name)
         let outcome = body()
         if !outcome.keep {
-            try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT \(name)").execute()
+            try session.savepoint(.rollback, named: name)
         }
-        try db.cachedStatement(sql: "RELEASE SAVEPOINT \(name)").execute()
+        try session.savepoint(.release, named: name)
         return outcome
     }
 }

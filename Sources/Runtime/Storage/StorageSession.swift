@@ -1,0 +1,71 @@
+import Foundation
+import StelltronPluginKit
+
+/// One database connection during one call scope: everything a plugin's storage calls, the host's
+/// own services and the call scopes' savepoints need, in the ABI's terms (SQL with `?`
+/// placeholders, JSON parameters in, JSON rows out). SQLite (`SQLiteSession`) is the first
+/// implementation; a second engine implements this and `StorageEngine`, and no plugin changes.
+public protocol StorageSession: AnyObject {
+    /// Runs a statement and answers its rows as `[{"column": value, ...}, ...]`.
+    func query(_ sql: String, parametersJSON: Data) throws -> Data
+    /// Runs a writing statement inside the current transaction.
+    func execute(_ sql: String, parametersJSON: Data) throws -> StorageChanges
+    /// The host's savepoints around each call and nested service call (never a plugin's).
+    func savepoint(_ action: SavepointAction, named name: String) throws
+    /// False once the engine rolled the whole transaction back on its own (an I/O error, a full
+    /// disk): the calls before it in the batch lost their writes too.
+    var isInsideTransaction: Bool { get }
+}
+
+public enum SavepointAction: Sendable {
+    case begin, rollback, release
+}
+
+/// What a writing statement did.
+public struct StorageChanges: Sendable, Equatable {
+    public let changes: Int
+    public let lastInsertRowID: Int64
+}
+
+/// A statement or its parameters refused by the engine, in words a plugin author can act on.
+public struct StorageFailure: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        /// The SQL failed: syntax, a constraint, a write on a read snapshot (STL_ERR_STORAGE).
+        case statement
+        /// The parameters do not fit the statement (STL_ERR_BAD_REQUEST).
+        case parameters
+    }
+
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+}
+
+/// Where call scopes get their sessions: read snapshots and write transactions.
+public protocol StorageEngine: AnyObject, Sendable {
+    /// Runs `body` on a read snapshot, off the caller's thread.
+    func read<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer
+    /// Runs `body` in one write transaction (a group-commit batch), committed when it returns and
+    /// rolled back when it throws. Write transactions never overlap.
+    func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer
+    /// `writeTransaction`, synchronously: for loading, before anything else runs.
+    func writeTransactionNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer
+}
+
+extension StorageSession {
+    /// The host's own statements, with parameters as the kit's JSON values and rows decoded.
+    public func rows(_ sql: String, _ parameters: [JSONValue] = []) throws -> [[String: JSONValue]] {
+        guard case .array(let rows) = try JSONValue.parse(try query(sql, parametersJSON: JSONValue.array(parameters).jsonData)) else { return [] }
+        return rows.compactMap { if case .object(let row) = $0 { return row } else { return nil } }
+    }
+
+    /// Rows decoded as `T`, by column name.
+    public func fetch<T: Decodable>(_ type: T.Type, _ sql: String, _ parameters: [JSONValue] = []) throws -> [T] {
+        try JSONCoding.decode([T].self, from: try query(sql, parametersJSON: JSONValue.array(parameters).jsonData))
+    }
+
+    @discardableResult
+    public func run(_ sql: String, _ parameters: [JSONValue] = []) throws -> StorageChanges {
+        try execute(sql, parametersJSON: JSONValue.array(parameters).jsonData)
+    }
+}
