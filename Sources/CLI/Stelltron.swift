@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
         if configuration.logFormat == "json" {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         }
+        // Before the runtime loads: the handles it makes at load record into this backend.
+        if !configuration.metricsBind.isEmpty { PrometheusExport.bootstrap() }
         var logger = Logger(label: "stelltron")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         // One server per database; `stelltron restore` checks this lock.

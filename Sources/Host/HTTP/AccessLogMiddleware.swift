@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
-/// One line per request: method, path, status, duration, client IP and request id — what an
-/// operator greps for. The request id is also returned as `X-Request-ID`.
+/// One line per request: method, path, status, duration, client IP, request id and, on protected
+/// routes, the user — what an operator greps for. The request id is also returned as `X-Request-ID`.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = HostRequestContext
 
@@ -13,12 +14,14 @@ struct AccessLogMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("X-Request-ID")!] = context.id
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)", metadata: [
+        var metadata: Logger.Metadata = [
             "ms": .string(String(format: "%.2f", milliseconds)),
             "ip": .string(context.clientIP),
             "status": .stringConvertible(response.status.code),
             "route": .string(context.endpointPath ?? request.uri.path),
-        ])
+        ]
+        if let user = context.notes.userID { metadata["user"] = .string(user) }
+        context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)", metadata: metadata)
         return response
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import ServiceLifecycle
 
@@ -12,6 +13,7 @@ enum EventStreamEndpoint {
     static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, quotas: ClientQuotas) {
         let hub = runtime.hub
         let interval = runtime.configuration.sseKeepAliveSeconds
+        let live = Meter(label: "stelltron_live_subscribers", dimensions: [("feed", "sse")])
         router.on(.events) { request, context -> Response in
             let client = context.clientIP
             guard quotas.addSubscriber(client) else {
@@ -20,7 +22,11 @@ enum EventStreamEndpoint {
             let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
             let subscription = hub.subscribe(after: lastID)
             let body = ResponseBody { writer in
-                defer { quotas.removeSubscriber(client) }
+                live.increment()
+                defer {
+                    live.decrement()
+                    quotas.removeSubscriber(client)
+                }
                 let keepAlive = Task {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))

@@ -8,6 +8,8 @@ public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
     public let remoteAddress: SocketAddress?
     /// The client behind a trusted proxy, set by `ClientAddressMiddleware`.
     public var forwardedClientIP: String?
+    /// What the route learned that the access log reports (the signed-in user).
+    public let notes = RequestNotes()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
@@ -20,4 +22,12 @@ public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The socket peer's IP address.
     public var peerIP: String { remoteAddress?.ipAddress ?? "" }
+}
+
+/// Facts a handler learns for the access log, which wraps it: the context is a value, so the
+/// handler writes them into this box the log middleware also holds.
+// Sendable: written and then read by the request's own task, in that order, never concurrently.
+public final class RequestNotes: @unchecked Sendable {
+    /// The authenticated caller of a protected route.
+    public var userID: String?
 }

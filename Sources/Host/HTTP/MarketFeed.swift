@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -18,11 +19,14 @@ enum MarketFeed {
     /// 1013 (try again later) and the reason: the framework answers a declined upgrade with an
     /// empty 400, which would tell the client nothing.
     static func serverBuilder(runtime: PluginRuntime, quotas: ClientQuotas, limiter: RateLimiter?) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
+        let live = Meter(label: "stelltron_live_subscribers", dimensions: [("feed", "ws")])
+        return HTTPServerBuilder { responder in
             GuardedChannel(inner: HTTP1WebSocketUpgradeChannel(
                 responder: responder,
                 configuration: WebSocketServerConfiguration(autoPing: .enabled(timePeriod: .seconds(30))),
-                shouldUpgrade: { request, channel, _ in try await shouldUpgrade(request, channel, runtime: runtime, quotas: quotas, limiter: limiter) }),
+                shouldUpgrade: { request, channel, _ in
+                    try await shouldUpgrade(request, channel, runtime: runtime, quotas: quotas, limiter: limiter, live: live)
+                }),
                 quotas: quotas)
         }
     }
@@ -32,7 +36,7 @@ enum MarketFeed {
     }
 
     private static func shouldUpgrade(_ request: HTTPRequest, _ channel: any Channel, runtime: PluginRuntime, quotas: ClientQuotas,
-                                      limiter: RateLimiter?) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+                                      limiter: RateLimiter?, live: Meter) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard request.path.map({ $0.split(separator: "?").first.map(String.init) ?? $0 }) == path else { return .dontUpgrade }
         let client = ClientAddressMiddleware.clientIP(peer: channel.remoteAddress?.ipAddress ?? "unknown", headers: request.headerFields,
                                                       trustedProxies: quotas.trustedProxies)
@@ -46,7 +50,11 @@ enum MarketFeed {
                 try await outbound.close(.unknown(1013), reason: full)
                 return
             }
-            defer { quotas.removeSubscriber(client) }
+            live.increment()
+            defer {
+                live.decrement()
+                quotas.removeSubscriber(client)
+            }
             let subscription = runtime.hub.subscribe()
             defer { runtime.hub.unsubscribe(subscription.id) }
             let welcome = "{\"type\":\"welcome\",\"message\":\"connected to the Stelltron market feed\",\"timestamp\":\"\(Date().formatted(.iso8601))\"}"

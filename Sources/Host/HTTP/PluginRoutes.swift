@@ -65,6 +65,7 @@ enum PluginRoutes {
     private static func serve(_ registered: RegisteredRoute, _ request: Request, _ context: HostRequestContext,
                               runtime: PluginRuntime, authenticator: any Authenticator) async throws -> Response {
         let user = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
+        context.notes.userID = user?.id
         let body = registered.route.method == "GET" ? Data() : try await collectBody(request, limit: runtime.configuration.bodyLimitBytes)
         var parameters: [String: String] = [:]
         for (key, value) in context.parameters {

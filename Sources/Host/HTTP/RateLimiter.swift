@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metrics
 
 /// A GCRA (generic cell rate algorithm) limiter: `limit` requests per minute per key, with a burst
 /// of up to `limit`. Each key keeps one number, its theoretical arrival time, so a client that
@@ -16,6 +17,8 @@ final class RateLimiter: @unchecked Sendable {
     private let tolerance: Double
     private let lock = NSLock()
     private var arrival: [String: Double] = [:]
+    /// Requests and WebSocket upgrades refused, for the metrics backend.
+    private let refusals = Counter(label: "stelltron_rate_limited_total")
 
     init(limitPerMinute: Int) {
         limit = limitPerMinute
@@ -28,6 +31,7 @@ final class RateLimiter: @unchecked Sendable {
         return lock.withLock {
             let theoretical = max(arrival[key] ?? t, t)
             if theoretical - t > tolerance {
+                refusals.increment()
                 return .limited(retryAfterSeconds: max(1, Int((theoretical - tolerance - t).rounded(.up))))
             }
             arrival[key] = theoretical + interval

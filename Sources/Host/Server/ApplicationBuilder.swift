@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Builds the HTTP application around a loaded runtime — the function both `stelltron serve` and
 /// the end-to-end tests call (tests pass port 0 and an in-memory database).
@@ -18,13 +19,15 @@ public func buildApplication(
     // One limiter for the router and for WebSocket upgrades, which never reach the router.
     let limiter = configuration.rateLimitPerMinute > 0 ? RateLimiter(limitPerMinute: configuration.rateLimitPerMinute) : nil
     let router = makeRouter(runtime: runtime, auth: auth, authenticator: authenticator, quotas: quotas, limiter: limiter)
+    var services: [any Service] = [TickService(runtime: runtime)]
+    if let metrics = try MetricsEndpoint.server(runtime: runtime) { services.append(metrics) }
     return Application(
         router: router,
         server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),
         configuration: .init(
             address: .hostname(configuration.host, port: port ?? configuration.port),
             serverName: "stelltron"),
-        services: [TickService(runtime: runtime)],
+        services: services,
         logger: runtime.logger)
 }
 
@@ -44,6 +47,8 @@ private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator
     let configuration = runtime.configuration
     let router = Router(context: HostRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
+    // Requests by route and status, with latency histograms — only when metrics are served.
+    if !configuration.metricsBind.isEmpty { router.add(middleware: MetricsMiddleware()) }
     router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies)))
     router.add(middleware: CORSPolicyMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
     if let limiter {

@@ -32,6 +32,7 @@ final class GroupCommit: @unchecked Sendable {
     static let maximumBatch = 128
 
     private let engine: StorageEngine
+    private let metrics: CallMetrics
     /// Receives the events of each committed batch in commit order, before any call answers: the
     /// only place committed events leave the runtime.
     private let publish: ([PendingEvent]) -> Void
@@ -39,8 +40,9 @@ final class GroupCommit: @unchecked Sendable {
     private var queue: [Job] = []
     private var isDraining = false
 
-    init(engine: StorageEngine, publish: @escaping ([PendingEvent]) -> Void) {
+    init(engine: StorageEngine, metrics: CallMetrics, publish: @escaping ([PendingEvent]) -> Void) {
         self.engine = engine
+        self.metrics = metrics
         self.publish = publish
     }
 
@@ -76,12 +78,16 @@ final class GroupCommit: @unchecked Sendable {
                 // The batch's closures leave the queue for the writer, which alone runs them; their
                 // outcomes come back to this task only.
                 let works = batch.map(\.work)
+                metrics.batchSize.record(works.count)
+                let start = DispatchTime.now().uptimeNanoseconds
                 let results = try await engine.writeTransaction { session in try Self.run(works, in: session) }
+                metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
                 publish(results.flatMap { $0.keep ? $0.events : [] })
                 for (job, outcome) in zip(batch, results) {
                     job.continuation.resume(returning: Handoff(outcome))
                 }
             } catch {
+                metrics.storageErrors.increment()
                 for job in batch {
                     job.continuation.resume(throwing: error)
                 }

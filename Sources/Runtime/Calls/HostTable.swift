@@ -44,7 +44,7 @@ enum HostTable {
             out.pointee = hostBytes(try context.scope.session.query(text, parametersJSON: params.data))
             return STL_OK
         } catch {
-            return fail(out, error)
+            return fail(out, error, context)
         }
     }
 
@@ -61,7 +61,7 @@ enum HostTable {
             out.pointee = hostBytes(Data("{\"changes\":\(changes.changes),\"last_insert_rowid\":\(changes.lastInsertRowID)}".utf8))
             return STL_OK
         } catch {
-            return fail(out, error)
+            return fail(out, error, context)
         }
     }
 
@@ -142,9 +142,10 @@ enum HostTable {
 
     // MARK: - Helpers
 
-    private static func fail(_ out: UnsafeMutablePointer<stl_host_bytes>, _ error: Error) -> stl_status {
+    private static func fail(_ out: UnsafeMutablePointer<stl_host_bytes>, _ error: Error, _ context: CallContext) -> stl_status {
         switch error {
         case let error as StorageFailure:
+            if error.kind == .statement { context.runtime.metrics.storageErrors.increment() }
             out.pointee = hostBytes(Data(error.message.utf8))
             return error.kind == .parameters ? STL_ERR_BAD_REQUEST : STL_ERR_STORAGE
         case let error as SQLBridge.BridgeError:

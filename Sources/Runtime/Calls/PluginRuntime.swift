@@ -24,6 +24,8 @@ public final class PluginRuntime: @unchecked Sendable {
     private let table: UnsafeMutablePointer<stl_host_api>
     /// Write requests share transactions through it (see `GroupCommit`).
     private let groupCommit: GroupCommit
+    /// Call durations, batch sizes, storage errors, ticks (no-ops until a backend is bootstrapped).
+    let metrics: CallMetrics
     private let shutdownLock = NSLock()
     private var isShutDown = false
 
@@ -50,7 +52,9 @@ public final class PluginRuntime: @unchecked Sendable {
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)
         self.hub = hub
-        groupCommit = GroupCommit(engine: self.store) { events in Self.publish(events, to: hub, at: clock()) }
+        let metrics = CallMetrics(plugins: configuration.plugins.map(\.id))
+        self.metrics = metrics
+        groupCommit = GroupCommit(engine: self.store, metrics: metrics) { events in Self.publish(events, to: hub, at: clock()) }
         let directory = configuration.pluginDirectory.map { Self.resolve($0, relativeTo: configuration.sourcePath) }
             ?? Self.executableDirectory()
         let loaded = try configuration.plugins.map { entry -> LoadedPlugin in
@@ -103,7 +107,9 @@ public final class PluginRuntime: @unchecked Sendable {
 
     private func create(_ plugin: LoadedPlugin) throws {
         let outcome = try performAtLoad(requestID: "load-\(plugin.id)") { scope in
-            let outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.create(api: table, ctx: $0) }
+            let outcome = metrics.measure(plugin.id, "load") {
+                CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.create(api: table, ctx: $0) }
+            }
             return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
         }
         if outcome.status != STL_OK {
@@ -156,8 +162,10 @@ public final class PluginRuntime: @unchecked Sendable {
         for event in produced {
             for plugin in registry.plugins where plugin.subscribes(to: event.type) {
                 let arena = CStringArena()
-                CallContext(runtime: self, plugin: plugin, scope: scope).withPointer {
-                    plugin.deliverEvent(type: arena.str(event.type), payload: arena.str(event.payloadJSON), ctx: $0)
+                metrics.measure(plugin.id, "event") {
+                    CallContext(runtime: self, plugin: plugin, scope: scope).withPointer {
+                        plugin.deliverEvent(type: arena.str(event.type), payload: arena.str(event.payloadJSON), ctx: $0)
+                    }
                 }
             }
         }
@@ -180,7 +188,7 @@ public final class PluginRuntime: @unchecked Sendable {
         let request = marshaled.request
         let context = CallContext(runtime: self, plugin: plugin, scope: scope)
         let result = withUnsafePointer(to: &marshaled.raw) { pointer in
-            context.withPointer { plugin.handle(pointer, ctx: $0) }
+            metrics.measure(plugin.id, "route") { context.withPointer { plugin.handle(pointer, ctx: $0) } }
         }
         guard result.status == STL_OK, (100...599).contains(result.httpStatus) else {
             logger.error("plugin failed", metadata: [
@@ -232,7 +240,7 @@ public final class PluginRuntime: @unchecked Sendable {
         }
         let child = CallContext(runtime: self, plugin: target, scope: caller.scope, depth: caller.depth + 1)
         let nameStr = CStringArena()
-        let call = { child.withPointer { target.callService(nameStr.str(name), request: request, ctx: $0) } }
+        let call = { self.metrics.measure(target.id, "service") { child.withPointer { target.callService(nameStr.str(name), request: request, ctx: $0) } } }
         guard caller.scope.canWrite else { return call() }
 
         let eventCount = caller.scope.events.count
@@ -262,9 +270,13 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Runs one plugin's periodic work in a tick scope; an error rolls it back and is logged.
     public func tick(_ plugin: LoadedPlugin) async throws {
         try await perform(.tick, requestID: "tick-\(plugin.id)") { scope in
-            let outcome = CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.tick(ctx: $0) }
+            let outcome = self.metrics.measure(plugin.id, "tick") {
+                CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.tick(ctx: $0) }
+            }
             if outcome.status != STL_OK {
                 self.logger.error("tick failed", metadata: ["plugin": .string(plugin.id), "message": .string(String(decoding: outcome.body, as: UTF8.self))])
+            } else {
+                self.metrics.tickSucceeded(plugin.id, at: self.clock())
             }
             return ScopedAnswer(answer: (), keep: outcome.status == STL_OK)
         }

@@ -70,6 +70,16 @@ extension ConfigurationKey {
         integer("rate_limit_per_minute", \.rateLimitPerMinute, in: 0...Int.max, "requests per minute per client address (GCRA); 0 = off"),
         strings("trusted_proxies", \.trustedProxies, "peers whose X-Forwarded-For is believed"),
         strings("cors_allowed_origins", \.corsAllowedOrigins, "web frontends allowed by CORS; \"*\" = any, without credentials"),
+        .init(section: "host", name: "metrics_bind", kind: .string, environment: "STELLTRON_METRICS_BIND", option: nil,
+              defaultText: "\"\" (off)", summary: "HOST:PORT of the Prometheus /metrics listener, apart from the public port") { configuration, value in
+            guard let text = value.stringValue else { return "must be a string, HOST:PORT" }
+            if !text.isEmpty {
+                guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, let port = Int(text[text.index(after: colon)...]),
+                      (0...65535).contains(port) else { return "must be HOST:PORT, e.g. 127.0.0.1:9464" }
+            }
+            configuration.metricsBind = text
+            return nil
+        },
         choice("log_level", \.logLevel, ["trace", "debug", "info", "notice", "warning", "error", "critical"], environment: "LOG_LEVEL",
                "the lowest level logged"),
         choice("log_format", \.logFormat, ["text", "json"], environment: "LOG_FORMAT", "`json`: one JSON object per line, for a log shipper"),

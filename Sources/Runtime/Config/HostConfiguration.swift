@@ -52,6 +52,8 @@ public struct HostConfiguration: Sendable, Equatable {
     public var hooks: [HookBinding] = []
     /// slot name → plugin id, from `[slots]`.
     public var slots: [String: String] = [:]
+    /// `HOST:PORT` of the Prometheus `/metrics` listener; empty: no metrics.
+    public var metricsBind = ""
     /// The lowest log level (`LOG_LEVEL`).
     public var logLevel = "info"
     /// `text`, or `json` for one JSON object per line (`LOG_FORMAT`).

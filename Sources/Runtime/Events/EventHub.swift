@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import StelltronPluginKit
 
 /// One published event, ready to send: `frame` is the SSE `data:` JSON,
@@ -76,6 +77,8 @@ public final class EventHub: @unchecked Sendable {
     private var ringStart = 0
     private var subscribers: [UUID: Subscriber] = [:]
     private var droppedCount = 0
+    /// Slow subscribers dropped, for the metrics backend.
+    private let droppedCounter = Counter(label: "stelltron_dropped_subscribers_total")
     private let replayCapacity: Int
     private let queueCapacity: Int
     private let queueBytes: Int
@@ -139,6 +142,7 @@ public final class EventHub: @unchecked Sendable {
                 if full {
                     subscribers.removeValue(forKey: id)
                     droppedCount += 1
+                    droppedCounter.increment()
                     slow.append(subscriber.continuation)
                 }
             }
@@ -158,6 +162,7 @@ public final class EventHub: @unchecked Sendable {
             if case .dropped = subscriber.continuation.yield(HubEvent(id: 0, type: "", frame: "")) {
                 subscribers.removeValue(forKey: id)
                 droppedCount += 1
+                droppedCounter.increment()
                 slow = subscriber.continuation
                 return false
             }
