@@ -91,6 +91,8 @@ let package = Package(
                 "CSodium",
             ],
             path: "Sources/Host",
+            // The console's page, style sheet and script, served at /console.
+            resources: [.copy("Console")],
             swiftSettings: swift5
         ),
         .executableTarget(

@@ -18,6 +18,9 @@ final class MarketPlugin: StelltronPlugin {
             // The pricing slot is a writing service (it may record), so the route is a write one.
             Route(.get, "/api/v1/market/price", access: .protected, mode: .write, summary: "The dynamic price with its factors"),
             Route(.get, "/api/v1/market/history", access: .protected, mode: .read, summary: "The last 50 trade prices"),
+            Route(.get, "/api/v1/market/depth", access: .public, mode: .read,
+                  summary: "The open order book by side and price level (no order ids, no users)",
+                  responseSchema: #"{"type":"object","properties":{"buy":{"type":"array"},"sell":{"type":"array"}},"required":["buy","sell"]}"#),
         ],
         services: [
             Service("pricing.quote", writes: true, summary: "quote the price; {record: always|if_changed|never}"),
@@ -71,6 +74,8 @@ final class MarketPlugin: StelltronPlugin {
             // Through the slot, so that a formula plugin named in plugins.conf answers here too. A
             // GET records nothing: the tick and the trades keep the history.
             return PluginResponse(status: 200, body: try host.callRaw("pricing.quote", Data(#"{"record":"never"}"#.utf8)))
+        case "/api/v1/market/depth":
+            return try .json(try orders.depth())
         case "/api/v1/market/history":
             return try .json(try History.recent(host, timeZone: formula.timeZone))
         default:

@@ -202,6 +202,29 @@ struct Orders {
         try host.query("SELECT * FROM market_orders WHERE id = ?", [.text(id)]).first.map(Self.orderJSON)
     }
 
+    /// One price level of the public book: how much energy waits there, in how many orders.
+    struct Level: Encodable {
+        let price: Double
+        let kwh: Double
+        let orders: Int64
+    }
+
+    /// The open book aggregated by side and price, best prices first — public data, nobody's
+    /// order or identity in it.
+    func depth() throws -> [String: [Level]] {
+        let rows = try host.query("""
+            SELECT type, price_micro, SUM(remaining_micro) AS remaining, COUNT(*) AS n FROM market_orders
+            WHERE status IN \(Self.open) GROUP BY type, price_micro ORDER BY price_micro
+            """)
+        func levels(_ side: String) -> [Level] {
+            rows.filter { $0["type"]?.stringValue == side }.map {
+                Level(price: Units.fromMicro($0["price_micro"]?.int64Value ?? 0), kwh: Units.fromMicro($0["remaining"]?.int64Value ?? 0),
+                      orders: $0["n"]?.int64Value ?? 0)
+            }
+        }
+        return ["buy": levels("buy").reversed(), "sell": levels("sell")]
+    }
+
     func openOrders() throws -> [OrderJSON] {
         try host.query("SELECT * FROM market_orders WHERE status IN \(Self.open) ORDER BY seq DESC LIMIT 1000").map(Self.orderJSON)
     }

@@ -9,7 +9,7 @@ public enum OpenAPIDocument {
         func add(_ method: String, _ path: String, _ operation: [String: Any]) {
             paths[openAPIPath(path), default: [:]][method.lowercased()] = operation
         }
-        for route in HostRoute.all {
+        for route in HostRoute.all where route.isAPI {
             let request = route.requestFields.map { fields -> [String: Any] in
                 ["type": "object", "properties": Dictionary(uniqueKeysWithValues: fields.map { ($0, Self.fieldSchema($0)) }), "required": fields.sorted()]
             }

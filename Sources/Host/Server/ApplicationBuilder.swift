@@ -56,6 +56,7 @@ private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator
     }
     router.add(middleware: JSONErrorMiddleware())
     HealthEndpoint.register(on: router, runtime: runtime)
+    ConsoleEndpoint.register(on: router)
     let openAPI = OpenAPIDocument.build(runtime: runtime)
     router.on(.openAPI) { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
     EventStreamEndpoint.register(on: router, runtime: runtime, quotas: quotas)

@@ -8,6 +8,8 @@ public struct HostRoute: Sendable, Hashable {
     public let isProtected: Bool
     /// Required string fields of the JSON request body, for the OpenAPI document; nil for none.
     public let requestFields: [String]?
+    /// Part of the JSON API (listed in the OpenAPI document); the console's page and files are not.
+    public var isAPI = true
 
     /// `"GET /health"`: how the registry keys routes.
     public var key: String { "\(method) \(path)" }
@@ -30,6 +32,17 @@ extension HostRoute {
                                           isProtected: false, requestFields: ["refresh_token"])
     public static let me = HostRoute(method: "GET", path: "/api/v1/auth/me", summary: "The signed-in user", isProtected: true, requestFields: nil)
 
+    public static let console = page("/console", "The operator's console (HTML)")
+    public static let consoleStyle = page("/console/console.css", "The console's style sheet")
+    public static let consoleScript = page("/console/console.js", "The console's script")
+
+    private static func page(_ path: String, _ summary: String) -> HostRoute {
+        var route = HostRoute(method: "GET", path: path, summary: summary, isProtected: false, requestFields: nil)
+        route.isAPI = false
+        return route
+    }
+
     /// Every route the host serves itself, in the order the OpenAPI document lists them.
-    public static let all: [HostRoute] = [health, openAPI, events, marketFeed, challenge, signup, login, refresh, me]
+    public static let all: [HostRoute] = [health, openAPI, events, marketFeed, challenge, signup, login, refresh, me,
+                                          console, consoleStyle, consoleScript]
 }
