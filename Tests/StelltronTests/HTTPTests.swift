@@ -84,6 +84,25 @@ struct HTTPTests {
         }
     }
 
+    /// The console is three static files with a strict CSP; other methods get 405 like any host route.
+    @Test func theConsoleIsServedWithItsFiles() async throws {
+        try await app().test(.router) { client in
+            let page = try await client.execute(uri: "/console", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.headers[HTTPField.Name("Content-Security-Policy")!]?.hasPrefix("default-src 'self'") == true)
+            #expect(String(buffer: page.body).contains(#"<script src="/console/console.js"></script>"#))
+            let script = try await client.execute(uri: "/console/console.js", method: .get)
+            #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(String(buffer: script.body).contains("new EventSource(\"/iot/events\")"))
+            #expect(try await client.execute(uri: "/console/console.css", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/console", method: .post).status == .methodNotAllowed)
+            // Pages are not part of the JSON API's document.
+            let openAPI = String(buffer: try await client.execute(uri: "/openapi.json", method: .get).body)
+            #expect(!openAPI.contains("/console"))
+        }
+    }
+
     @Test func unknownPathIs404JSON() async throws {
         try await app().test(.router) { client in
             let response = try await client.execute(uri: "/api/v1/nothing/here", method: .get)

@@ -241,6 +241,32 @@ struct MarketHTTPTests {
         }
     }
 
+    /// The console's order book: open energy by side and price level, public, with no order id
+    /// and no user in it.
+    @Test func depthAggregatesTheOpenBookByPriceLevel() async throws {
+        try await withMarket { client in
+            let a = TestWallet(), b = TestWallet()
+            let ta = try await client.signIn(a), tb = try await client.signIn(b)
+            try await client.mint(a, lt: 1000)
+            try await client.mint(b, lt: 1000)
+            _ = try await client.order(ta, "sell", kwh: 0.2, price: 8)
+            _ = try await client.order(tb, "sell", kwh: 0.3, price: 8)
+            _ = try await client.order(tb, "sell", kwh: 0.1, price: 9)
+            _ = try await client.order(ta, "buy", kwh: 0.4, price: 5)
+            let response = try await client.http.execute(uri: "/api/v1/market/depth", method: .get)
+            #expect(response.status == .ok)
+            let text = String(buffer: response.body)
+            #expect(!text.contains(a.address) && !text.contains(b.address))
+            let book = Fixtures.json(Data(response.body.readableBytesView))
+            let sells = try #require(book["sell"] as? [[String: Any]])
+            #expect(sells.map { $0["price"] as? Double } == [8, 9])
+            #expect(sells.map { $0["kwh"] as? Double } == [0.5, 0.1])
+            #expect(sells.map { $0["orders"] as? Int } == [2, 1])
+            let buys = try #require(book["buy"] as? [[String: Any]])
+            #expect(buys.map { $0["kwh"] as? Double } == [0.4])
+        }
+    }
+
     @Test func priceQuoteAndItsHistory() async throws {
         try await withMarket { client in
             let token = try await client.signIn(TestWallet())
