@@ -222,7 +222,7 @@ struct CLITests {
     }
 
     /// Issue 18, item 5: `LOG_FORMAT=json` writes one JSON object per line, the request line with
-    /// its id, route, status and duration.
+    /// its id, route, status, duration and plugin (and the user on protected routes).
     @Test func jsonLogsAreOneObjectPerLine() async throws {
         let port = Self.freePort()
         let process = Process()
@@ -241,6 +241,27 @@ struct CLITests {
             answered = (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/iot/nodes/rpi-1")!)) != nil
             if !answered { try await Task.sleep(for: .milliseconds(50)) }
         }
+        // A protected route: the line names the signed-in user.
+        let wallet = Process()
+        wallet.executableURL = URL(fileURLWithPath: Self.executable).deletingLastPathComponent().appendingPathComponent("stelltron-bench")
+        wallet.arguments = ["wallet"]
+        let proofPipe = Pipe()
+        wallet.standardOutput = proofPipe
+        try wallet.run()
+        let proof = proofPipe.fileHandleForReading.readDataToEndOfFile()
+        wallet.waitUntilExit()
+        let address = try #require(Fixtures.json(proof)["wallet_address"] as? String)
+        func post(_ path: String) async throws -> [String: Any] {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = "POST"
+            request.httpBody = proof
+            return Fixtures.json(try await URLSession.shared.data(for: request).0)
+        }
+        _ = try await post("/api/v1/auth/signup")
+        let token = try #require(try await post("/api/v1/auth/login")["access_token"] as? String)
+        var orders = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/market/orders")!)
+        orders.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        _ = try await URLSession.shared.data(for: orders)
         process.terminate()
         process.waitUntilExit()
         let lines = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
@@ -250,5 +271,9 @@ struct CLITests {
         let request = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /iot/nodes/rpi-1") == true })
         #expect(request["status"] as? String == "200" && request["route"] as? String == "/iot/nodes/{device_id}")
         #expect(request["hb.request.id"] is String && request["ms"] is String)
+        #expect(request["plugin"] as? String == "iot")
+        let protected = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /api/v1/market/orders") == true })
+        #expect(protected["user"] as? String == address && protected["plugin"] as? String == "market")
+        #expect(request["user"] == nil)
     }
 }

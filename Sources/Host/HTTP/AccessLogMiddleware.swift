@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// One line per request: method, path, status, duration, client IP, request id and, on protected
-/// routes, the user — what an operator greps for. The request id is also returned as `X-Request-ID`.
+/// One line per request: method, path, status, duration, client IP, request id, the plugin that
+/// served it and, on protected routes, the user — what an operator greps for. The request id is also returned as `X-Request-ID`.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = HostRequestContext
 
@@ -21,6 +21,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             "route": .string(context.endpointPath ?? request.uri.path),
         ]
         if let user = context.notes.userID { metadata["user"] = .string(user) }
+        if let plugin = context.notes.pluginID { metadata["plugin"] = .string(plugin) }
         context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)", metadata: metadata)
         return response
     }

@@ -30,4 +30,6 @@ public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
 public final class RequestNotes: @unchecked Sendable {
     /// The authenticated caller of a protected route.
     public var userID: String?
+    /// The plugin that served the route.
+    public var pluginID: String?
 }

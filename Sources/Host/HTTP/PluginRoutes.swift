@@ -66,6 +66,7 @@ enum PluginRoutes {
                               runtime: PluginRuntime, authenticator: any Authenticator) async throws -> Response {
         let user = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
         context.notes.userID = user?.id
+        context.notes.pluginID = registered.plugin.id
         let body = registered.route.method == "GET" ? Data() : try await collectBody(request, limit: runtime.configuration.bodyLimitBytes)
         var parameters: [String: String] = [:]
         for (key, value) in context.parameters {
