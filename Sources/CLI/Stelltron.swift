@@ -90,6 +90,11 @@ struct Plugins: AsyncParsableCommand {
                     let filled = runtime.slots[slot.name]?.id == declaration.id ? " (filled)" : ""
                     print("  slot    \(slot.name)/\(slot.revision)\(filled)")
                 }
+                for use in declaration.slotUses { print("  uses    \(use.name)/\(use.revision)") }
+                for point in declaration.hookPoints {
+                    let bound = runtime.hooks[point.name].map { " → \($0.symbol) in \($0.library)" } ?? ""
+                    print("  hook    \(point.name) \(point.signature)\(bound)")
+                }
             }
         }
     }
