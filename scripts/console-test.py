@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 from selenium import webdriver
@@ -45,12 +44,7 @@ def main():
     parser.add_argument("--screenshot", default=".ci/artifacts/console.png")
     args = parser.parse_args()
     binary = os.path.abspath(os.path.join(args.bin, "stelltron"))
-    scratch = tempfile.mkdtemp()
-    config = os.path.join(scratch, "plugins.conf")
-    with open("plugins.conf") as source, open(config, "w") as target:
-        target.write(source.read().replace('# plugin_dir = "/opt/stelltron/plugins"', f'plugin_dir = "{os.path.abspath(args.bin)}"')
-                     .replace("max_rated_kw = 10.0", "max_rated_kw = 1000000.0"))
-    database = os.path.join(scratch, "data", "stelltron.sqlite")
+    config, database = crash_test.scratch_setup(args.bin)
     server = crash_test.start(binary, config, database, args.port)
     driver = None
     failures = []

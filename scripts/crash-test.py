@@ -59,6 +59,17 @@ def start(binary, config, database, port):
     sys.exit("server did not start")
 
 
+def scratch_setup(bin_dir):
+    """A scratch folder with plugins.conf pointing at `bin_dir` and max_rated_kw raised (so that a
+    load is not bounded by physics); answers (config path, database path)."""
+    scratch = tempfile.mkdtemp()
+    config = os.path.join(scratch, "plugins.conf")
+    with open("plugins.conf") as source, open(config, "w") as target:
+        target.write(source.read().replace('# plugin_dir = "/opt/stelltron/plugins"', f'plugin_dir = "{os.path.abspath(bin_dir)}"')
+                     .replace("max_rated_kw = 10.0", "max_rated_kw = 1000000.0"))
+    return config, os.path.join(scratch, "data", "stelltron.sqlite")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=".build/debug")
@@ -67,13 +78,7 @@ def main():
     parser.add_argument("--term", action="store_true", help="a clean shutdown (SIGTERM) instead of SIGKILL")
     args = parser.parse_args()
     binary = os.path.abspath(os.path.join(args.bin, "stelltron"))
-    scratch = tempfile.mkdtemp()
-    config = os.path.join(scratch, "plugins.conf")
-    with open("plugins.conf") as source, open(config, "w") as target:
-        target.write(source.read().replace('# plugin_dir = "/opt/stelltron/plugins"', f'plugin_dir = "{os.path.abspath(args.bin)}"')
-                     .replace("max_rated_kw = 10.0", "max_rated_kw = 1000000.0"))
-    database = os.path.join(scratch, "data", "stelltron.sqlite")
-
+    config, database = scratch_setup(args.bin)
     server = start(binary, config, database, args.port)
     proof = json.loads(subprocess.check_output([os.path.join(args.bin, "stelltron-bench"), "wallet"]))
     request(args.port, "POST", "/api/v1/auth/signup", proof)

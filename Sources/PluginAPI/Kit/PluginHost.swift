@@ -205,15 +205,16 @@ func withStr<R>(_ data: Data, _ body: (stl_str) throws -> R) rethrows -> R {
 }
 
 extension stl_str {
-    /// Copies the view into a Swift string (invalid UTF-8 is repaired, never trusted).
-    var string: String {
+    /// Copies the view into a Swift string (invalid UTF-8 is repaired, never trusted). Public so
+    /// that the host reads the ABI's strings with the same code as plugins do.
+    public var string: String {
         guard let ptr, len > 0 else { return "" }
         return ptr.withMemoryRebound(to: UInt8.self, capacity: len) {
             String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
         }
     }
 
-    var data: Data {
+    public var data: Data {
         guard let ptr, len > 0 else { return Data() }
         return Data(bytes: ptr, count: len)
     }

@@ -33,13 +33,13 @@ enum HostTable {
         var logger = context.runtime.logger
         logger[metadataKey: "plugin"] = .string(context.plugin?.id ?? "host")
         logger[metadataKey: "request"] = .string(context.scope.requestID)
-        logger.log(level: levels[Int(max(0, min(3, level)))], "\(message.swiftString)")
+        logger.log(level: levels[Int(max(0, min(3, level)))], "\(message.string)")
     }
 
     static let storageQuery: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, sql, params, out in
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
         do {
-            let text = sql.swiftString
+            let text = sql.string
             try SQLBridge.checkAllowed(text)
             out.pointee = hostBytes(try context.scope.session.query(text, parametersJSON: params.data))
             return STL_OK
@@ -55,7 +55,7 @@ enum HostTable {
             return STL_ERR_STORAGE
         }
         do {
-            let text = sql.swiftString
+            let text = sql.string
             try SQLBridge.checkAllowed(text)
             let changes = try context.scope.session.execute(text, parametersJSON: params.data)
             out.pointee = hostBytes(Data("{\"changes\":\(changes.changes),\"last_insert_rowid\":\(changes.lastInsertRowID)}".utf8))
@@ -67,7 +67,7 @@ enum HostTable {
 
     static let emitEvent: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, type, payload, err in
         guard let context = CallContext.from(ctx) else { return STL_ERR_INTERNAL }
-        let name = type.swiftString
+        let name = type.string
         // A read scope has no commit after which its events could go out: emitting is refused.
         guard context.scope.canWrite else {
             err?.pointee = hostBytes(Data("event '\(name)' cannot be emitted from a read-only route or service call".utf8))
@@ -95,15 +95,15 @@ enum HostTable {
 
     static let callService: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, name, request, out in
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
-        let outcome = context.runtime.callService(name: name.swiftString, request: request, from: context)
+        let outcome = context.runtime.callService(name: name.string, request: request, from: context)
         out.pointee = hostBytes(outcome.body)
         return outcome.status
     }
 
     static let configGet: @convention(c) (OpaquePointer?, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, key, out in
         guard let context = CallContext.from(ctx), let out else { return STL_ERR_INTERNAL }
-        guard let value = context.plugin?.config[key.swiftString] else {
-            out.pointee = hostBytes(Data("no config key '\(key.swiftString)'".utf8))
+        guard let value = context.plugin?.config[key.string] else {
+            out.pointee = hostBytes(Data("no config key '\(key.string)'".utf8))
             return STL_ERR_NOT_FOUND
         }
         out.pointee = hostBytes(value.jsonData)
@@ -129,7 +129,7 @@ enum HostTable {
         // Hooks are bound once, at load: asking later would mean asking per call, which is what
         // declaring them avoids.
         guard context.scope.kind == .load else { return STL_ERR_FORBIDDEN }
-        let hookName = name.swiftString
+        let hookName = name.string
         guard plugin.declaration.hookPoints.contains(where: { $0.name == hookName }),
               let hook = context.runtime.hooks[hookName] else { return STL_ERR_NOT_FOUND }
         out.pointee = hook.function
@@ -162,20 +162,5 @@ enum HostTable {
         guard !data.isEmpty, let memory = malloc(data.count) else { return stl_host_bytes() }
         data.copyBytes(to: memory.assumingMemoryBound(to: UInt8.self), count: data.count)
         return stl_host_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: data.count)
-    }
-}
-
-extension stl_str {
-    /// Copies the view into a Swift string (invalid UTF-8 is repaired, never trusted).
-    var swiftString: String {
-        guard let ptr, len > 0 else { return "" }
-        return ptr.withMemoryRebound(to: UInt8.self, capacity: len) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
-        }
-    }
-
-    var data: Data {
-        guard let ptr, len > 0 else { return Data() }
-        return Data(bytes: ptr, count: len)
     }
 }
