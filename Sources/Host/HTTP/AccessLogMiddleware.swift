@@ -13,6 +13,14 @@ struct AccessLogMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[HTTPField.Name("X-Request-ID")!] = context.id
         let elapsed = ContinuousClock.now - start
+        // The metadata is an autoclosure: built only when the line is logged at all (formatting
+        // it on every request cost a fifth of /health's throughput with LOG_LEVEL=warning).
+        context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
+                            metadata: Self.metadata(request, response, context, elapsed))
+        return response
+    }
+
+    private static func metadata(_ request: Request, _ response: Response, _ context: Context, _ elapsed: Duration) -> Logger.Metadata {
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         var metadata: Logger.Metadata = [
             "ms": .string(String(format: "%.2f", milliseconds)),
@@ -22,7 +30,6 @@ struct AccessLogMiddleware: RouterMiddleware {
         ]
         if let user = context.notes.userID { metadata["user"] = .string(user) }
         if let plugin = context.notes.pluginID { metadata["plugin"] = .string(plugin) }
-        context.logger.info("\(request.method.rawValue) \(request.uri.path) \(response.status.code)", metadata: metadata)
-        return response
+        return metadata
     }
 }
