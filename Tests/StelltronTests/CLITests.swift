@@ -189,10 +189,13 @@ struct CLITests {
             if (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)) != nil { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        // A write load: telemetry pings, each a committed write.
+        // A write load: telemetry pings, each a committed write. It stops on a flag, not by
+        // cancellation: cancelling a task inside URLSession.data can deadlock FoundationNetworking
+        // on Linux (URLSessionTask.cancel waits on a queue a finishing request holds; seen in CI).
+        let stop = StopFlag()
         let load = Task {
             var sent = 0
-            while !Task.isCancelled && sent < 2_000 {
+            while !stop.isSet && sent < 2_000 {
                 var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/iot/ping")!)
                 request.httpMethod = "POST"
                 request.httpBody = Data(#"{"device_id":"rpi-\#(sent % 50)","voltage":3.9,"battery_level":50}"#.utf8)
@@ -207,7 +210,7 @@ struct CLITests {
         let refused = try run(["restore", copy, "--config", config, "--database", database])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("a server is running"))
-        load.cancel()
+        stop.set()
         _ = await load.value
         process.terminate()
         process.waitUntilExit()
@@ -278,4 +281,15 @@ struct CLITests {
         #expect(protected["user"] as? String == address && protected["plugin"] as? String == "market")
         #expect(request["user"] == nil)
     }
+}
+
+/// A flag one task sets and another polls.
+final class StopFlag: @unchecked Sendable {
+    // Sendable: `lock` guards `value`.
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+
+    func set() { lock.withLock { value = true } }
 }
