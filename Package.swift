@@ -103,7 +103,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["StelltronHost", "MarketCore", "IoTCore", "CSodium", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["StelltronHost", "MarketCore", "IoTCore", "CSodium", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/Bench",
             swiftSettings: swift5
         ),

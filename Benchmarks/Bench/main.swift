@@ -6,6 +6,7 @@ import Foundation
 //   stelltron-bench hooks <plugin-dir> <libfactors.so>   libffi hook vs direct C; slot call vs direct Swift
 //   stelltron-bench dust [plugin-dir]  one sell crossing 3 000 dust buys, bounded vs unbounded matching
 //   stelltron-bench wallet             a fresh wallet's sign-in body (JSON)
+//   stelltron-bench bare-http <port>   Hummingbird alone with one constant route (the framework's ceiling)
 switch CommandLine.arguments.dropFirst().first {
 case "abi": try ABIBenchmark.run(pluginDirectory: CommandLine.arguments.dropFirst(2).first)
 case "matching": MatchingBenchmark.run()
@@ -15,7 +16,10 @@ case "hooks":
     try HookBenchmark.run(pluginDirectory: arguments[0], factorsLibrary: arguments[1])
 case "dust": try await DustBenchmark.run(pluginDirectory: CommandLine.arguments.dropFirst(2).first)
 case "wallet": WalletTool.run()
+case "bare-http":
+    guard let port = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) else { FileHandle.standardError.write(Data("usage: stelltron-bench bare-http <port>\n".utf8)); exit(2) }
+    try await BareServer.run(port: port)
 default:
-    FileHandle.standardError.write(Data("usage: stelltron-bench abi [plugin-dir] | matching | hooks <plugin-dir> <libfactors.so> | dust [plugin-dir] | wallet\n".utf8))
+    FileHandle.standardError.write(Data("usage: stelltron-bench abi [plugin-dir] | matching | hooks <plugin-dir> <libfactors.so> | dust [plugin-dir] | wallet | bare-http <port>\n".utf8))
     exit(2)
 }

@@ -62,8 +62,11 @@ static stl_status handle(void *instance, stl_host_ctx *ctx, const stl_request *r
 static stl_status call_service(void *raw, stl_host_ctx *ctx, stl_str name, stl_str request, stl_plugin_bytes *out) {
     (void)request;
     const instance_t *instance = raw;
-    if (name.len != 13 || memcmp(name.ptr, "pricing.quote", 13) != 0) {
-        *out = owned("cpricing offers pricing.quote only");
+    /* pricing/2: pricing.quote and pricing.current answer alike — this formula records nothing. */
+    int quote = name.len == 13 && memcmp(name.ptr, "pricing.quote", 13) == 0;
+    int current = name.len == 15 && memcmp(name.ptr, "pricing.current", 15) == 0;
+    if (!quote && !current) {
+        *out = owned("cpricing offers pricing.quote and pricing.current only");
         return STL_ERR_UNKNOWN_SERVICE;
     }
     double base = 6.0;
@@ -98,8 +101,11 @@ static stl_status call_service(void *raw, stl_host_ctx *ctx, stl_str name, stl_s
 
 static void free_bytes(stl_plugin_bytes bytes) { free(bytes.ptr); }
 
-static const stl_slot slots[] = { { sizeof(stl_slot), 1, "pricing" } };
-static const stl_service services[] = { { sizeof(stl_service), 0, "pricing.quote", "linear supply/demand price" } };
+static const stl_slot slots[] = { { sizeof(stl_slot), 2, "pricing" } };
+static const stl_service services[] = {
+    { sizeof(stl_service), 0, "pricing.quote", "linear supply/demand price" },
+    { sizeof(stl_service), 0, "pricing.current", "the same, for read routes" },
+};
 
 static const stl_plugin_descriptor descriptor = {
     .struct_size = sizeof(stl_plugin_descriptor),
@@ -109,7 +115,7 @@ static const stl_plugin_descriptor descriptor = {
     .version = "1.0.0",
     .description = "a linear pricing formula written in C",
     .swift_compiler = "",
-    .services = services, .service_count = 1,
+    .services = services, .service_count = 2,
     .slots = slots, .slot_count = 1,
     .create = create,
     .destroy = destroy,

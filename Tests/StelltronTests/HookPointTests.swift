@@ -50,19 +50,19 @@ struct HookPointTests {
     }
 
     @Test func aSlotFilledWithAnotherRevisionIsRefused() throws {
-        let revision2 = try Fixtures.cPlugin([#"PLUGIN_ID="pricing2""#, "FILL_PRICING=1.5", "PRICING_REVISION=2"])
+        let revision1 = try Fixtures.cPlugin([#"PLUGIN_ID="pricing1""#, "FILL_PRICING=1.5", "PRICING_REVISION=1"])
         let configuration = Fixtures.configuration([
             .init(id: "ledger", library: BuildProducts.library("StelltronLedger")),
             .init(id: "market", library: BuildProducts.library("StelltronMarket")),
-            .init(id: "pricing2", library: revision2),
-        ], slots: ["pricing": "pricing2"])
+            .init(id: "pricing1", library: revision1),
+        ], slots: ["pricing": "pricing1"])
         let error = #expect(throws: PluginLoadError.self) { try PluginRuntime(configuration: configuration) }
-        #expect(error?.description == "plugin \(revision2): fills pricing/2, but plugin 'market' speaks pricing/1")
-        // The same filler at revision 1 is accepted.
-        let revision1 = try Fixtures.cPlugin([#"PLUGIN_ID="pricing1""#, "FILL_PRICING=1.5"])
+        #expect(error?.description == "plugin \(revision1): fills pricing/1, but plugin 'market' speaks pricing/2")
+        // The same filler at revision 2 (pricing.quote and pricing.current) is accepted.
+        let revision2 = try Fixtures.cPlugin([#"PLUGIN_ID="pricing2""#, "FILL_PRICING=1.5"])
         var accepted = configuration
-        accepted.plugins[2] = .init(id: "pricing1", library: revision1)
-        accepted.slots = ["pricing": "pricing1"]
+        accepted.plugins[2] = .init(id: "pricing2", library: revision2)
+        accepted.slots = ["pricing": "pricing2"]
         #expect(throws: Never.self) { try PluginRuntime(configuration: accepted) }
     }
 

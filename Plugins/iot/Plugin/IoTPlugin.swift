@@ -46,7 +46,7 @@ final class IoTPlugin: StelltronPlugin {
         migrations: Schema.migrations,
         hookPoints: [nodeHookPoint],
         // Energy reports quote through the pricing slot; /iot/cmd decides through the scheduler slot.
-        slotUses: [Slot("pricing", revision: 1), Slot("scheduler", revision: 1)]
+        slotUses: [Slot("pricing", revision: 2), Slot("scheduler", revision: 1)]
     )
 
     static let reportSchema = #"{"type":"object","properties":{"device_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"},"kwh_transferred":{"type":"number","minimum":0.001,"maximum":10},"duration_seconds":{"type":"number","exclusiveMinimum":0,"maximum":86400},"avg_voltage":{"type":"number","minimum":0,"maximum":1000},"report_id":{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,64}$"}},"required":["device_id","kwh_transferred"]}"#

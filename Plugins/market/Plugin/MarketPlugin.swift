@@ -15,8 +15,9 @@ final class MarketPlugin: StelltronPlugin {
                   requestSchema: #"{"type":"object","properties":{"type":{"type":"string","enum":["buy","sell"]},"kwh_amount":{"type":"number","minimum":0.001,"maximum":1000},"token_price":{"type":"number","minimum":0.01,"maximum":1000000}},"required":["type","kwh_amount","token_price"]}"#),
             Route(.post, "/api/v1/market/order/cancel", access: .protected, mode: .write, summary: "Cancel an open order",
                   requestSchema: #"{"type":"object","properties":{"order_id":{"type":"string"}},"required":["order_id"]}"#),
-            // The pricing slot is a writing service (it may record), so the route is a write one.
-            Route(.get, "/api/v1/market/price", access: .protected, mode: .write, summary: "The dynamic price with its factors"),
+            // A read: it quotes through `pricing.current`, which records nothing, so price reads run
+            // on snapshots in parallel instead of queueing for the writer.
+            Route(.get, "/api/v1/market/price", access: .protected, mode: .read, summary: "The dynamic price with its factors"),
             Route(.get, "/api/v1/market/history", access: .protected, mode: .read, summary: "The last 50 trade prices"),
             Route(.get, "/api/v1/market/depth", access: .public, mode: .read,
                   summary: "The open order book by side and price level (no order ids, no users)",
@@ -24,14 +25,16 @@ final class MarketPlugin: StelltronPlugin {
         ],
         services: [
             Service("pricing.quote", writes: true, summary: "quote the price; {record: always|if_changed|never}"),
+            Service("pricing.current", writes: false, summary: "the price now, recording nothing (for reads)"),
             Service("market.list_auto_sell", writes: true, summary: "list an owner's delivered energy for sale at the current quote"),
             Service("market.stats", writes: false, summary: "open orders and trade counts"),
         ],
-        slots: [Slot("pricing")],
+        // pricing/2 = pricing/1 plus the read-only `pricing.current`.
+        slots: [Slot("pricing", revision: 2)],
         migrations: Schema.migrations,
         hookPoints: PricingHooks.points,
         // The price route and auto-sell quote through the slot, whichever plugin fills it.
-        slotUses: [Slot("pricing", revision: 1)],
+        slotUses: [Slot("pricing", revision: 2)],
         // Goes on matching orders whose matching a request cut short (OrderLimits), and records
         // the price in the history when telemetry moved it (at most once a minute).
         tickIntervalMilliseconds: 1_000
@@ -73,7 +76,7 @@ final class MarketPlugin: StelltronPlugin {
         case "/api/v1/market/price":
             // Through the slot, so that a formula plugin named in plugins.conf answers here too. A
             // GET records nothing: the tick and the trades keep the history.
-            return PluginResponse(status: 200, body: try host.callRaw("pricing.quote", Data(#"{"record":"never"}"#.utf8)))
+            return PluginResponse(status: 200, body: try host.callRaw("pricing.current", Data()))
         case "/api/v1/market/depth":
             return try .json(try orders.depth())
         case "/api/v1/market/history":
@@ -89,6 +92,8 @@ final class MarketPlugin: StelltronPlugin {
         case "pricing.quote":
             let input = request.isEmpty ? Pricing.Request() : try JSONCoding.decodeBody(Pricing.Request.self, from: request)
             return try JSONCoding.encode(try pricing.quote(record: input.record ?? "if_changed"))
+        case "pricing.current":
+            return try JSONCoding.encode(try pricing.quote(record: "never"))
         case "market.list_auto_sell":
             struct AutoSell: Decodable { var owner: String; var role: String?; var kwh_amount: Double }
             let input = try JSONCoding.decodeBody(AutoSell.self, from: request)

@@ -45,7 +45,8 @@ static stl_status fixture_call_service(void *instance, stl_host_ctx *ctx, stl_st
                                        stl_plugin_bytes *out) {
     (void)instance; (void)ctx; (void)request;
 #ifdef FILL_PRICING
-    if (name.len == 13 && memcmp(name.ptr, "pricing.quote", 13) == 0) {
+    if ((name.len == 13 && memcmp(name.ptr, "pricing.quote", 13) == 0) ||
+        (name.len == 15 && memcmp(name.ptr, "pricing.current", 15) == 0)) {
         char buffer[96];
         snprintf(buffer, sizeof buffer, "{\"price\":%.2f,\"plugin\":\"%s\"}", (double)(FILL_PRICING), PLUGIN_ID);
         *out = copy_bytes(buffer);
@@ -84,12 +85,15 @@ static const stl_service trap_services[] = { { sizeof(stl_service), 0, "cfixture
 #endif
 
 #ifndef PRICING_REVISION
-#define PRICING_REVISION 1
+#define PRICING_REVISION 2
 #endif
 
 #ifdef FILL_PRICING
 static const stl_slot slots[] = { { sizeof(stl_slot), PRICING_REVISION, "pricing" } };
-static const stl_service services[] = { { sizeof(stl_service), 0, "pricing.quote", "a constant price" } };
+static const stl_service services[] = {
+    { sizeof(stl_service), 0, "pricing.quote", "a constant price" },
+    { sizeof(stl_service), 0, "pricing.current", "the same constant price" },
+};
 #endif
 
 #ifdef VARIANT_ABI_1_0
@@ -131,7 +135,7 @@ static const stl_plugin_descriptor descriptor = {
 #endif
 #ifdef FILL_PRICING
     .slots = slots, .slot_count = 1,
-    .services = services, .service_count = 1,
+    .services = services, .service_count = 2,
 #endif
     .create = fixture_create,
     .destroy = fixture_destroy,
