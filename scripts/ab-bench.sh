@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Two release builds side by side (A before a change, B after), alternating, one server under load
-# at a time, wrk -t2 -c64 for DURATION per path, ROUNDS rounds; prints req/s per round.
+# at a time, wrk -t2 -c64 for DURATION per path, ROUNDS rounds; prints req/s and the server's CPU
+# time per request for each round, then the medians for A and B and the ratios B/A.
 #   scripts/ab-bench.sh /path/to/old/.build/release .build/release
+# PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(cd "$1" && pwd) b=$(cd "$2" && pwd)
 ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4s}
+PATHS=${PATHS:-"/health /iot/nodes/rpi-1 /api/v1/tokens/supply price"}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 run() { # $1 label, $2 bin
@@ -15,9 +18,28 @@ run() { # $1 label, $2 bin
   local pid=$!
   for _ in $(seq 1 500); do curl -sf localhost:18282/health >/dev/null && break; sleep 0.02; done
   curl -sf -X POST localhost:18282/iot/ping -d '{"device_id":"rpi-1","voltage":3.9,"battery_level":50}' >/dev/null || true
-  for path in /health /iot/nodes/rpi-1 /api/v1/tokens/supply; do
-    wrk -t2 -c64 -d"$DURATION" "http://127.0.0.1:18282$path" 2>/dev/null | awk -v p="$path" -v m="$1" '/Requests\/sec/ {print m, p, $2}'
+  "$2/stelltron-bench" wallet > "$scratch/proof.json"
+  curl -sf localhost:18282/api/v1/auth/signup -d @"$scratch/proof.json" >/dev/null
+  local token
+  token=$(curl -sf localhost:18282/api/v1/auth/login -d @"$scratch/proof.json" | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
+  for path in $PATHS; do
+    local url="http://127.0.0.1:18282$path"
+    [[ $path == price ]] && url="http://127.0.0.1:18282/api/v1/market/price"
+    # CPU the server spent per request (user + system, all threads): steadier than req/s on a
+    # machine whose neighbours come and go.
+    local t0 t1
+    t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+    wrk -t2 -c64 -d"$DURATION" -H "Authorization: Bearer $token" "$url" 2>/dev/null >"$scratch/wrk"
+    t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+    awk -v p="$path" -v m="$1" -v cpu=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+      '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %s %s %.1f\n", m, p, r, cpu / hz * 1e6 / n}' "$scratch/wrk"
   done
   kill $pid; wait $pid 2>/dev/null || true
 }
-for round in $(seq 1 "$ROUNDS"); do run A "$a"; run B "$b"; done
+for round in $(seq 1 "$ROUNDS"); do run A "$a"; run B "$b"; done | tee "$scratch/rounds"
+echo "medians: req/s A, B, B/A; server CPU µs per request A, B, B/A"
+for path in $PATHS; do
+  med() { awk -v m="$1" -v p="$path" -v c="$2" '$1==m && $2==p {print $c}' "$scratch/rounds" | sort -g | awk '{v[NR]=$1} END{print (NR%2)? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+  awk -v p="$path" -v x="$(med A 3)" -v y="$(med B 3)" -v cx="$(med A 4)" -v cy="$(med B 4)" \
+    'BEGIN{printf "%-24s %9.0f %9.0f %6.2f   %7.1f %7.1f %6.2f\n", p, x, y, y/x, cx, cy, cy/cx}'
+done
