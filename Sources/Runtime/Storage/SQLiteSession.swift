@@ -53,16 +53,9 @@ final class SQLiteSession: StorageSession {
 
 extension Store: StorageEngine {
     public func read<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
-        // On the calling thread, without hopping to a reader's queue and back: a snapshot read is
-        // tens of microseconds of CPU, and the two thread switches of GRDB's async read cost more
-        // than the read itself (BENCHMARKS.md, 2026-12-01). The pool's reader count (5) exceeds
-        // the cooperative pool's threads, so taking a reader never waits.
-        try readNow(body)
-    }
-
-    /// GRDB's synchronous read (a synchronous function, so that the async overload is not chosen).
-    private func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
-        try pool.read { db in try body(SQLiteSession(db)) }
+        // `body` runs once, on the reader GRDB picks; its answer comes back to this task alone.
+        let handed = Handoff(body)
+        return try await pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
     }
 
     public func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
