@@ -176,6 +176,9 @@ struct AuthHTTPTests {
         let clock = TestClock()
         try await withApp(clock: clock) { client, _ in
             let (access, _) = try await signIn(client, TestWallet())
+            // Used once first, so that its checked signature is remembered: forgeries of it must
+            // still be checked (and refused), and its expiry still counts below.
+            #expect(try await get(client, "/api/v1/auth/me", token: access).0 == .ok)
             let parts = access.split(separator: ".").map(String.init)
             #expect(parts.count == 3)
             func b64url(_ text: String) -> String {
@@ -287,6 +290,16 @@ struct AuthHTTPTests {
             #expect(invalid.status == 1)
             let count = try await runtime.callService("host.users.count", json: Data("{}".utf8))
             #expect(Fixtures.json(count.body)["count"] as? Int == 1)
+            // A valid token of a user who is gone: the role is read in the call's own scope, so the
+            // plugin never runs and nothing the call would write lands.
+            try await runtime.store.writeTransaction { session in
+                try session.run("DELETE FROM host_refresh_tokens WHERE user_id = ?", [.string(wallet.address)])
+                try session.run("DELETE FROM host_users WHERE id = ?", [.string(wallet.address)])
+            }
+            let gone = try await client.execute(uri: "/api/v1/probe/whoami", method: .post,
+                                                headers: [.authorization: "Bearer \(access)"], body: ByteBuffer(string: "{}"))
+            #expect(gone.status == .unauthorized)
+            #expect(Fixtures.json(Data(gone.body.readableBytesView))["error"] as? String == "user no longer exists")
         }
     }
 

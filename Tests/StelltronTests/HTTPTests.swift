@@ -8,10 +8,10 @@ import Testing
 
 /// A stand-in for wallet sign-in, for these tests only: `Bearer test:<id>:<role>`.
 private struct TestAuthenticator: Authenticator {
-    func authenticate(_ request: Request, context: HostRequestContext) async throws -> AuthenticatedUser {
+    func authenticate(_ request: Request, context: HostRequestContext) async throws -> Caller {
         let parts = (request.headers[.authorization] ?? "").split(separator: ":")
         guard parts.count == 3, parts[0] == "Bearer test" else { throw APIError(.unauthorized, "authentication required") }
-        return AuthenticatedUser(id: String(parts[1]), role: String(parts[2]))
+        return .user(AuthenticatedUser(id: String(parts[1]), role: String(parts[2])))
     }
 }
 

@@ -21,6 +21,8 @@ struct AccessClaims: JWTPayload {
 final class AccessTokens: Sendable {
     let lifetime: TimeInterval
     private let keys: JWTKeyCollection
+    /// Signatures already checked (the time-dependent checks run on every use).
+    let verified = VerifiedTokens()
 
     init(secret: [UInt8], lifetime: TimeInterval) async {
         self.lifetime = lifetime
@@ -38,7 +40,14 @@ final class AccessTokens: Sendable {
     /// The verified claims, or nil for a token that is malformed, tampered, signed otherwise, or
     /// expired at `now`.
     func verify(_ token: String, at now: Date) async -> AccessClaims? {
-        guard Self.headerAlgorithm(of: token) == "HS256", let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        let claims: AccessClaims
+        if let known = verified.claims(of: token) {
+            claims = known
+        } else {
+            guard Self.headerAlgorithm(of: token) == "HS256", let checked = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+            claims = checked
+            verified.keep(checked, for: token)
+        }
         guard claims.exp.value > now, claims.sub.value == claims.user_id else { return nil }
         // A clock a minute ahead of ours is tolerated; a longer lifetime than ours is not.
         guard claims.iat.value <= now.addingTimeInterval(60), claims.exp.value.timeIntervalSince(claims.iat.value) <= lifetime else { return nil }

@@ -107,12 +107,18 @@ public final class AuthService: Sendable {
         try await tokens.issue(for: user, at: clock())
     }
 
-    /// The caller of a `Bearer` token, with the role stored now.
-    func user(forAccessToken token: String) async throws -> User {
+    /// The user id of a valid `Bearer` token (signature, algorithm, lifetime), without storage.
+    func userID(forAccessToken token: String) async throws -> String {
         guard let claims = await tokens.verify(token, at: clock()) else {
             throw APIError(.unauthorized, "invalid or expired access token")
         }
-        guard let user = try await store.read({ session in try UserStore.find(claims.user_id, in: session) }) else {
+        return claims.user_id
+    }
+
+    /// The caller of a `Bearer` token, with the role stored now.
+    func user(forAccessToken token: String) async throws -> User {
+        let id = try await userID(forAccessToken: token)
+        guard let user = try await store.read({ session in try UserStore.find(id, in: session) }) else {
             throw APIError(.unauthorized, "user no longer exists")
         }
         return user

@@ -2,6 +2,7 @@ import Hummingbird
 
 /// The authenticator of protected routes: a valid HS256 access token in `Authorization: Bearer`,
 /// and the user's role as stored now (a promotion counts at once; a stale token role never does).
+/// The role is read by the runtime in the plugin call's own scope (`Caller.storedUser`).
 public struct BearerAuthenticator: Authenticator {
     let auth: AuthService
 
@@ -9,9 +10,8 @@ public struct BearerAuthenticator: Authenticator {
         self.auth = auth
     }
 
-    public func authenticate(_ request: Request, context: HostRequestContext) async throws -> AuthenticatedUser {
-        let user = try await auth.user(forAccessToken: try Self.bearerToken(request))
-        return AuthenticatedUser(id: user.id, role: user.role)
+    public func authenticate(_ request: Request, context: HostRequestContext) async throws -> Caller {
+        .storedUser(id: try await auth.userID(forAccessToken: try Self.bearerToken(request)))
     }
 
     static func bearerToken(_ request: Request) throws -> String {

@@ -64,8 +64,8 @@ enum PluginRoutes {
 
     private static func serve(_ registered: RegisteredRoute, _ request: Request, _ context: HostRequestContext,
                               runtime: PluginRuntime, authenticator: any Authenticator) async throws -> Response {
-        let user = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
-        context.notes.userID = user?.id
+        let caller = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
+        context.notes.userID = caller?.id
         context.notes.pluginID = registered.plugin.id
         let body = registered.route.method == "GET" ? Data() : try await collectBody(request, limit: runtime.configuration.bodyLimitBytes)
         var parameters: [String: String] = [:]
@@ -83,7 +83,7 @@ enum PluginRoutes {
         }
         let hostRequest = HostRequest(
             method: request.method.rawValue, path: request.uri.path, pathParameters: parameters, query: query,
-            headers: headers, body: body, clientIP: context.clientIP, requestID: context.id, user: user)
+            headers: headers, body: body, clientIP: context.clientIP, requestID: context.id, caller: caller)
         let answer = try await runtime.serve(registered, hostRequest)
         guard let status = Optional(HTTPResponse.Status(code: answer.status)) else {
             throw APIError(.internalServerError, "internal error")

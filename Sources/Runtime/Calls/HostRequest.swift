@@ -13,6 +13,23 @@ public struct AuthenticatedUser: Sendable, Equatable {
     }
 }
 
+/// Who calls a protected route, as the authenticator answers.
+public enum Caller: Sendable, Equatable {
+    /// A caller the authenticator resolved completely (its own id and role).
+    case user(AuthenticatedUser)
+    /// The user of a verified access token: the runtime reads the stored role inside the call's
+    /// own storage scope (the same snapshot or transaction the plugin sees — one storage round
+    /// trip per request instead of two), and answers 401 when the user is gone.
+    case storedUser(id: String)
+
+    public var id: String {
+        switch self {
+        case .user(let user): return user.id
+        case .storedUser(let id): return id
+        }
+    }
+}
+
 /// A request on its way to a plugin route, independent of the HTTP framework.
 public struct HostRequest: Sendable {
     public var method: String
@@ -23,11 +40,18 @@ public struct HostRequest: Sendable {
     public var body: Data
     public var clientIP: String
     public var requestID: String
-    public var user: AuthenticatedUser?
+    public var caller: Caller?
 
     public init(method: String, path: String, pathParameters: [String: String] = [:], query: [String: String] = [:],
                 headers: [String: String] = [:], body: Data = Data(), clientIP: String = "", requestID: String = "",
                 user: AuthenticatedUser? = nil) {
+        self.init(method: method, path: path, pathParameters: pathParameters, query: query, headers: headers, body: body,
+                  clientIP: clientIP, requestID: requestID, caller: user.map(Caller.user))
+    }
+
+    public init(method: String, path: String, pathParameters: [String: String] = [:], query: [String: String] = [:],
+                headers: [String: String] = [:], body: Data = Data(), clientIP: String = "", requestID: String = "",
+                caller: Caller?) {
         self.method = method
         self.path = path
         self.pathParameters = pathParameters
@@ -36,7 +60,7 @@ public struct HostRequest: Sendable {
         self.body = body
         self.clientIP = clientIP
         self.requestID = requestID
-        self.user = user
+        self.caller = caller
     }
 }
 
@@ -76,7 +100,14 @@ final class MarshaledRequest {
         raw.body = stl_bytes_view(ptr: UnsafeRawPointer(body.ptr)?.assumingMemoryBound(to: UInt8.self), len: body.len)
         raw.client_ip = arena.str(request.clientIP)
         raw.request_id = arena.str(request.requestID)
-        raw.user_id = arena.str(request.user?.id ?? "")
-        raw.user_role = arena.str(request.user?.role ?? "")
+        raw.user_id = arena.str("")
+        raw.user_role = arena.str("")
+        if case .user(let user)? = request.caller { setUser(user) }
+    }
+
+    /// The caller's id and role as the plugin sees them (`user_id`, `user_role`).
+    func setUser(_ user: AuthenticatedUser) {
+        raw.user_id = arena.str(user.id)
+        raw.user_role = arena.str(user.role)
     }
 }

@@ -179,8 +179,26 @@ public final class PluginRuntime: @unchecked Sendable {
         let plugin = registered.plugin
         let marshaled = MarshaledRequest(request, route: registered.route)
         return try await perform(registered.route.writes ? .write : .read, requestID: request.requestID) { scope in
+            if case .storedUser(let id)? = request.caller {
+                if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {
+                    return ScopedAnswer(answer: refusal, keep: false)
+                }
+            }
             let response = self.invoke(plugin, marshaled, scope: scope)
             return ScopedAnswer(answer: response, keep: response.status < 400)
+        }
+    }
+
+    /// Reads a verified caller's stored role in the call's own scope; answers the refusal when
+    /// the user is gone (or storage fails), nil when the request may go on.
+    private func resolveStoredUser(_ id: String, into marshaled: MarshaledRequest, scope: CallScope) -> HostResponse? {
+        do {
+            guard let user = try UserStore.find(id, in: scope.session) else { return .error(401, "user no longer exists") }
+            marshaled.setUser(AuthenticatedUser(id: user.id, role: user.role))
+            return nil
+        } catch {
+            logger.error("reading the caller failed", metadata: ["request": .string(scope.requestID), "error": "\(error)"])
+            return .error(500, "internal error (request \(scope.requestID))")
         }
     }
 
