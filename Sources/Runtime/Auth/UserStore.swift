@@ -33,8 +33,13 @@ public enum Role: String, CaseIterable, Sendable {
 public enum UserStore {
     static let columns = "id, wallet_address, role, location, kyc_status, created_at"
 
+    /// Runs on every protected request: rows read field by field, not through a `Decodable`
+    /// decoder (which was most of this lookup's cost in a profile of the price route).
     public static func find(_ id: String, in session: StorageSession) throws -> User? {
-        try session.fetch(User.self, "SELECT \(columns) FROM host_users WHERE id = ?", [.string(id)]).first
+        guard let row = try session.rows("SELECT \(columns) FROM host_users WHERE id = ?", [.string(id)]).first else { return nil }
+        func text(_ column: String) -> String { row[column]?.stringValue ?? "" }
+        return User(id: text("id"), wallet_address: text("wallet_address"), role: text("role"), location: text("location"),
+                    kyc_status: text("kyc_status"), created_at: text("created_at"))
     }
 
     /// Creates the user of a checked Stellar address if needed; returns it and whether it is new.
