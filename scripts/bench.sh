@@ -10,7 +10,9 @@
 #      market price), an authenticated order, node-data pings from 1 000 devices (with a check
 #      that every acknowledged ping is stored);
 #   5. SSE fan-out to 1 000 and 10 000 subscribers over real sockets (scripts/sse-fanout.py);
-#   6. memory after PINGS node-data pings (default 1 000 000), and again nothing lost.
+#   6. memory after PINGS node-data pings (default 1 000 000), and again nothing lost;
+#   7. Hummingbird alone (stelltron-bench bare-http) beside /health: the framework's ceiling;
+#   8. ../shared/peers/side-by-side.sh when it is there: the three ratios against the Gin peer.
 # Usage: scripts/bench.sh          (DURATION=10s CONNECTIONS=64 THREADS=2 tune wrk; PINGS=0 skips 6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -146,4 +148,24 @@ if (( pings > 0 )); then
   echo "RSS before=$rss_before KiB after=$rss_after KiB"
   check_pings_stored
   echo "database files: $(du -ch "$scratch"/db.sqlite* | tail -1 | cut -f1)"
+fi
+
+# The framework alone and the Go service this replaces, on the same machine in the same run.
+kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; pid=""
+echo "== Hummingbird alone (stelltron-bench bare-http: one constant route, no middleware) beside /health"
+"$bin/stelltron-bench" bare-http 18283 > /dev/null 2>&1 & bare_pid=$!
+start_server
+for _ in $(seq 1 500); do curl -sf http://127.0.0.1:18283/const >/dev/null && break; sleep 0.02; done
+for round in 1 2 3; do
+  measure "http://127.0.0.1:18283/const"; bare=$rps
+  measure "http://127.0.0.1:$port/health"; health=$rps
+  awk -v b="$bare" -v h="$health" 'BEGIN {printf "round: bare=%.0f health=%.0f health/bare=%.2f\n", b, h, h / b}'
+done
+kill $bare_pid $pid 2>/dev/null; wait $bare_pid $pid 2>/dev/null || true; pid=""
+peers=../shared/peers/side-by-side.sh
+if [[ -x $peers ]]; then
+  echo "== side by side with the Gin + SQLite peer ($peers, RUNS=${SIDE_RUNS:-3} DURATION=${SIDE_DURATION:-8s})"
+  RUNS=${SIDE_RUNS:-3} DURATION=${SIDE_DURATION:-8s} "$peers"
+else
+  echo "== side by side skipped: $peers is not here"
 fi

@@ -8,7 +8,12 @@ import StelltronHost
 /// and a `scheduler` slot call through the ABI vs calling the default scheduler directly.
 enum HookBenchmark {
     static func run(pluginDirectory: String, factorsLibrary: String) throws {
-        var configuration = HostConfiguration(plugins: [.init(id: "iot", library: "\(pluginDirectory)/libStelltronIoT.so")])
+        // The market declares the pricing.* hook points (ABI 1.1); the ledger is what it needs.
+        var configuration = HostConfiguration(plugins: [
+            .init(id: "ledger", library: "\(pluginDirectory)/libStelltronLedger.so"),
+            .init(id: "market", library: "\(pluginDirectory)/libStelltronMarket.so"),
+            .init(id: "iot", library: "\(pluginDirectory)/libStelltronIoT.so"),
+        ])
         configuration.databasePath = ":memory:"
         configuration.hooks = [HookBinding(name: "pricing.f_time", library: factorsLibrary, symbol: "f_time", signature: "double(int32)")]
         var logger = Logger(label: "bench")
