@@ -117,7 +117,8 @@ struct CLITests {
         #expect(result.stdout.contains("ledger 1.0.0  ABI 1.1"))
         #expect(result.stdout.contains("service ledger.mint (write)"))
         #expect(result.stdout.contains("route   GET /api/v1/market/orders [protected, read]"))
-        #expect(result.stdout.contains("slot    pricing/1 (filled)"))
+        #expect(result.stdout.contains("slot    pricing/2 (filled)"))
+        #expect(result.stdout.contains("route   GET /api/v1/market/price [protected, read]"))
         #expect(result.stdout.contains("hook    pricing.f_time double(int32)"))
         #expect(result.stdout.contains("uses    scheduler/1"))
     }
