@@ -11,17 +11,19 @@ public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
     /// What the route learned that the access log reports (the signed-in user).
     public let notes = RequestNotes()
 
+    /// The socket peer's IP address, or "" when unknown (unix sockets). Formatted once per
+    /// request: the middleware, the rate limiter, the plugin request and the log all ask for it.
+    public let peerIP: String
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
+        peerIP = remoteAddress?.ipAddress ?? ""
     }
 
     /// The client's IP address: from a trusted proxy's `X-Forwarded-For`, else the socket peer's,
     /// or "" when unknown (unix sockets).
     public var clientIP: String { forwardedClientIP ?? peerIP }
-
-    /// The socket peer's IP address.
-    public var peerIP: String { remoteAddress?.ipAddress ?? "" }
 }
 
 /// Facts a handler learns for the access log, which wraps it: the context is a value, so the
