@@ -60,6 +60,9 @@ enum EventStreamEndpoint {
     /// with line breaks becomes several `data:` lines, which clients join back).
     static func frame(_ event: HubEvent) -> String {
         if event.id == 0 { return ": keep-alive\n\n" }
+        // Every subscriber frames the same event: the hub's own compact JSON has no line break,
+        // so a byte scan decides, and the split (grapheme by grapheme) is only for the rest.
+        guard event.frame.utf8.contains(UInt8(ascii: "\n")) else { return "id: \(event.id)\ndata: \(event.frame)\n\n" }
         let data = event.frame.split(separator: "\n", omittingEmptySubsequences: false).map { "data: \($0)" }.joined(separator: "\n")
         return "id: \(event.id)\n\(data)\n\n"
     }
