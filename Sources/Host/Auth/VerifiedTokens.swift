@@ -28,6 +28,4 @@ final class VerifiedTokens: @unchecked Sendable {
             claims[token] = verified
         }
     }
-
-    var count: Int { lock.withLock { claims.count } }
 }
