@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["StelltronHost", "MarketCore", "IoTCore", "CSodium", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/Bench",
             swiftSettings: swift5
         ),

@@ -1,16 +1,12 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOPosix
 
 /// The framework's own ceiling on this machine: Hummingbird with one constant route, no
 /// middleware, no plugins — what `/health` would cost if the host added nothing. Serves until
 /// killed; scripts/bench.sh measures it beside `/health` and the Gin peer.
 enum BareServer {
     static func run(port: Int) async throws {
-        if ProcessInfo.processInfo.environment["NIO_EXECUTOR"] == "1" {
-            print("installed:", NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor())
-        }
         let router = Router()
         router.get("/const") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
