@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import StelltronHost
 import StelltronTesting
@@ -194,17 +193,15 @@ struct LedgerCheckpointTests {
             #expect(incremental["checked_from_seq"] as? Int == 30)
 
             // Damage after the checkpoint is found by anyone; damage before it by the full check.
-            try await host.runtime.store.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 33") }
+            try await host.runtime.run("UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 33")
             #expect(try await verify()["broken_seq"] as? Int == 33)
-            try await host.runtime.store.pool.write { db in
-                try db.execute(sql: "UPDATE ledger_entries SET amount = amount - 1 WHERE seq = 33")
-                try db.execute(sql: "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 7")
-            }
+            try await host.runtime.run("UPDATE ledger_entries SET amount = amount - 1 WHERE seq = 33",
+                                       "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 7")
             #expect(try await verify()["valid"] as? Bool == true)
             let full = Fixtures.json(try await host.runtime.callService("ledger.verify", json: Data(#"{"full":true}"#.utf8)).body)
             #expect(full["valid"] as? Bool == false && full["broken_seq"] as? Int == 7)
             // A checkpoint whose entry no longer carries its hash is not trusted: back to a full run.
-            try await host.runtime.store.pool.write { db in try db.execute(sql: "UPDATE ledger_entries SET hash = 'x' WHERE seq = 30") }
+            try await host.runtime.run("UPDATE ledger_entries SET hash = 'x' WHERE seq = 30")
             let restarted = try await verify()
             #expect(restarted["checked_from_seq"] as? Int == 0 && restarted["valid"] as? Bool == false)
         }

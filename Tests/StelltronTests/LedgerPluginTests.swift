@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import StelltronHost
 import StelltronTesting
 import Testing
@@ -136,9 +135,7 @@ struct LedgerPluginTests {
         let before = try await get(host, "/api/v1/ledger/verify").1
         #expect(before["valid"] as? Bool == true)
         #expect(before["entries"] as? Int == 5)
-        try await host.runtime.store.pool.write { db in
-            try db.execute(sql: "UPDATE ledger_entries SET amount = 1000000 WHERE seq = 3")
-        }
+        try await host.runtime.run("UPDATE ledger_entries SET amount = 1000000 WHERE seq = 3")
         let after = try await get(host, "/api/v1/ledger/verify").1
         #expect(after["valid"] as? Bool == false)
         #expect(after["broken_seq"] as? Int == 3)
@@ -150,9 +147,7 @@ struct LedgerPluginTests {
         let host = try host()
         let alice = TestWallet().address
         try await call(host, "ledger.mint", #"{"account":"\#(alice)","amount_micro":100,"reason":"x"}"#)
-        try await host.runtime.store.pool.write { db in
-            try db.execute(sql: "UPDATE ledger_accounts SET balance = balance + 1 WHERE id = ?", arguments: [alice])
-        }
+        try await host.runtime.run("UPDATE ledger_accounts SET balance = balance + 1 WHERE id = ?", parameters: [.string(alice)])
         let verify = try await get(host, "/api/v1/ledger/verify").1
         #expect(verify["valid"] as? Bool == false)
         #expect(verify["balances_consistent"] as? Bool == false)

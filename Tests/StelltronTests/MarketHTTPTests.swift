@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -41,20 +40,19 @@ struct MarketHTTPTests {
 
         /// The open-order counts the triggers keep, next to a count of the orders themselves.
         func expectOpenCountsMatchTheBook() async throws {
-            let (kept, counted) = try await runtime.store.pool.read { db in
-                (try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT type, n FROM market_open_counts").map { ($0["type"], $0["n"]) }),
-                 try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: """
-                    SELECT side AS type, (SELECT COUNT(*) FROM market_orders WHERE type = side AND status IN ('Created', 'PartiallyFilled')) AS n
-                    FROM (SELECT 'buy' AS side UNION ALL SELECT 'sell')
-                    """).map { ($0["type"], $0["n"]) }))
+            func counts(_ sql: String) async throws -> [String: Int64] {
+                Dictionary(uniqueKeysWithValues: try await runtime.rows(sql).map { ($0["key"]?.stringValue ?? "", $0["n"]?.int64Value ?? -1) })
             }
+            let kept = try await counts("SELECT type AS key, n FROM market_open_counts")
+            let counted = try await counts("""
+                SELECT side AS key, (SELECT COUNT(*) FROM market_orders WHERE type = side AND status IN ('Created', 'PartiallyFilled')) AS n
+                FROM (SELECT 'buy' AS side UNION ALL SELECT 'sell') AS sides
+                """)
             #expect(kept == counted)
-            let (perUser, countedPerUser) = try await runtime.store.pool.read { db in
-                (try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT user_id, n FROM market_user_open_counts WHERE n > 0").map { ($0["user_id"], $0["n"]) }),
-                 try [String: Int](uniqueKeysWithValues: Row.fetchAll(db, sql: """
-                    SELECT user_id, COUNT(*) AS n FROM market_orders WHERE status IN ('Created', 'PartiallyFilled') GROUP BY user_id
-                    """).map { ($0["user_id"], $0["n"]) }))
-            }
+            let perUser = try await counts("SELECT user_id AS key, n FROM market_user_open_counts WHERE n > 0")
+            let countedPerUser = try await counts("""
+                SELECT user_id AS key, COUNT(*) AS n FROM market_orders WHERE status IN ('Created', 'PartiallyFilled') GROUP BY user_id
+                """)
             #expect(perUser == countedPerUser)
         }
 

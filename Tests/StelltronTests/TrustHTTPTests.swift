@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import StelltronHost
 import StelltronTesting
@@ -231,7 +230,7 @@ struct TrustHTTPTests {
         let runtime = try Fixtures.runtime(configuration)
         let (status, body) = try await runtime.callService("iot.commission", json: Data(#"{"device_id":"rpi-x","public_key":"\#(TestDevice("rpi-x").publicKey)","rated_kw":1}"#.utf8))
         #expect(status == 0, "\(String(decoding: body, as: UTF8.self))")
-        let columns = try await runtime.store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('iot_devices')") }
+        let columns = try await runtime.rows("SELECT name FROM pragma_table_info('iot_devices')").compactMap { $0["name"]?.stringValue }
         #expect(!columns.contains("device_key"))
         for suffix in ["", "-wal", "-shm"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: configuration.databasePath + suffix)
@@ -246,9 +245,8 @@ struct TrustHTTPTests {
             let token = try await host.signIn(TestWallet())
             let (_, device, _) = try await host.post("/api/v1/iot/device/register", #"{"device_id":"rpi-issued","issue_key":true}"#, token: token)
             let seed = try #require(device["device_key"] as? String)
-            let dump = try await host.runtime.store.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT COALESCE(public_key, '') || owner_id || device_id FROM iot_devices").joined()
-            }
+            let dump = try await host.runtime.rows("SELECT COALESCE(public_key, '') || owner_id || device_id AS row FROM iot_devices")
+                .compactMap { $0["row"]?.stringValue }.joined()
             #expect(dump.contains(try #require(device["public_key"] as? String)))
             #expect(!dump.contains(seed))
         }

@@ -5,10 +5,10 @@ import Foundation
 public final class AuthService: Sendable {
     let settings: AuthSettings
     let tokens: AccessTokens
-    let store: Store
+    let store: any StorageEngine
     let clock: @Sendable () -> Date
 
-    public init(configuration: HostConfiguration, store: Store, clock: @escaping @Sendable () -> Date) async throws {
+    public init(configuration: HostConfiguration, store: any StorageEngine, clock: @escaping @Sendable () -> Date) async throws {
         settings = configuration.auth
         tokens = await AccessTokens(secret: try JWTSecret.resolve(configuration), lifetime: configuration.auth.accessTokenSeconds)
         self.store = store

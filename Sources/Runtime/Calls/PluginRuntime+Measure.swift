@@ -7,7 +7,8 @@ extension PluginRuntime {
     /// Calls a read-only service `iterations` times on one read snapshot and returns the total
     /// time. Each call goes host → C → plugin kit → C → host, with the JSON copied both ways.
     public func measureServiceCalls(_ name: String, json: Data, iterations: Int) throws -> Duration {
-        try store.pool.read { db in
+        guard let sqlite = store as? Store else { throw PluginLoadError(file: name, "the ABI benchmarks run on SQLite") }
+        return try sqlite.pool.read { db in
             let scope = CallScope(kind: .read, session: SQLiteSession(db), requestID: "bench")
             let context = CallContext(runtime: self, plugin: nil, scope: scope)
             let arena = CStringArena()

@@ -11,7 +11,8 @@ import Logging
 // storage is GRDB's pool, which serialises its own access, and the C table is read-only.
 public final class PluginRuntime: @unchecked Sendable {
     public let configuration: HostConfiguration
-    public let store: Store
+    /// SQLite (`Store`) or PostgreSQL (`PostgresEngine`), as `configuration.databasePath` says.
+    public let store: any StorageEngine
     public let hub: EventHub
     public let logger: Logger
     /// The host's clock; tests move it to make time-dependent behaviour deterministic.
@@ -40,14 +41,14 @@ public final class PluginRuntime: @unchecked Sendable {
     /// runs pending migrations (one transaction per plugin) and creates the instances. Throws a
     /// `PluginLoadError` naming the file and the problem; nothing is half-started.
     public init(configuration: HostConfiguration, logger: Logger = Logger(label: "stelltron"),
-                clock: @escaping @Sendable () -> Date = { Date() }, store: Store? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }, store: (any StorageEngine)? = nil,
                 stubServices: [String: StubService] = [:]) throws {
         guard sodium_init() >= 0 else { throw PluginLoadError(file: "libsodium", "sodium_init failed") }
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
         self.stubServices = stubServices
-        self.store = try store ?? Store(path: configuration.databasePath)
+        self.store = try store ?? StorageEngines.open(configuration.databasePath, logger: logger)
         let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)
@@ -81,7 +82,7 @@ public final class PluginRuntime: @unchecked Sendable {
         })
         table = HostTable.make()
         for plugin in loaded {
-            let outcome = try Migrations.apply(plugin.declaration.migrations, plugin: plugin.id, file: plugin.file, store: self.store)
+            let outcome = try Migrations.apply(plugin.declaration.migrations, plugin: plugin.id, file: plugin.file, engine: self.store)
             if !outcome.applied.isEmpty {
                 logger.info("applied migrations", metadata: ["plugin": .string(plugin.id), "migrations": .string(outcome.applied.joined(separator: ","))])
             }

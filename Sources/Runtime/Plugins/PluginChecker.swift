@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The validator behind `stelltron plugins check`: loads one library in isolation against a
@@ -58,12 +57,8 @@ public enum PluginChecker {
             logger.logLevel = .warning
             let runtime = try PluginRuntime(configuration: configuration, logger: logger)
             defer { runtime.shutdown() }
-            report.tables = try runtime.store.pool.read { db in
-                try String.fetchAll(db, sql: """
-                    SELECT name FROM sqlite_master
-                    WHERE type = 'table' AND substr(name, 1, 5) <> 'host_' AND substr(name, 1, 7) <> 'sqlite_'
-                    ORDER BY name
-                    """)
+            report.tables = try runtime.store.writeTransactionNow { session in
+                try session.tableNames().filter { !$0.hasPrefix("host_") && !$0.hasPrefix("sqlite_") }.sorted()
             }
             for table in report.tables where !table.hasPrefix("\(declaration.id)_") {
                 report.violations.append("table '\(table)' is not prefixed with '\(declaration.id)_'")

@@ -31,6 +31,8 @@ public struct PluginDeclaration: Sendable, Equatable {
     public struct Migration: Sendable, Equatable {
         public var id: String
         public var sql: String
+        /// The same step in PostgreSQL's dialect, for what the host cannot translate (ABI 1.2).
+        public var postgresSQL: String? = nil
     }
 
     public var id: String

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import StelltronPluginKit
 
@@ -130,13 +129,13 @@ public enum PluginValidator {
         let first = try scratchRuntime(file, database: database)
         let declared = first.plugins.first?.declaration.migrations.count ?? 0
         let id = first.plugins.first?.id ?? ""
-        let recorded = try await first.store.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host_migrations WHERE plugin_id = ? AND checksum IS NOT NULL",
-                             arguments: [id]) ?? 0
+        let recorded = try await first.store.read { session in
+            try session.rows("SELECT COUNT(*) AS n FROM host_migrations WHERE plugin_id = ? AND checksum IS NOT NULL",
+                             [.string(id)]).first?["n"]?.int64Value ?? 0
         }
         first.shutdown()
         var problems: [String] = []
-        if recorded != declared { problems.append("\(declared) migrations declared, \(recorded) recorded with a checksum") }
+        if recorded != Int64(declared) { problems.append("\(declared) migrations declared, \(recorded) recorded with a checksum") }
         // The second start must find every migration applied and unedited (it throws otherwise).
         let second = try scratchRuntime(file, database: database)
         second.shutdown()

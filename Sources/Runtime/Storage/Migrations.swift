@@ -1,32 +1,33 @@
 import CSodium
 import Foundation
-import GRDB
 
-/// Applies a plugin's pending migrations, all of them in one transaction, and records each with
-/// the SHA-256 of its SQL. A migration that shipped is never edited (ABI.md): one whose SQL no
+/// Applies a plugin's pending migrations, all of them in one write transaction, and records each
+/// with the SHA-256 of its SQL. A migration that shipped is never edited (ABI.md): one whose SQL no
 /// longer matches what was applied is refused at startup, naming it, instead of leaving the
-/// database and the code disagreeing silently.
+/// database and the code disagreeing silently. On PostgreSQL the write transaction holds the
+/// replicas' write lock, so replicas starting together apply each migration once.
 enum Migrations {
     struct Outcome: Equatable {
         var applied: [String]
         var tablesCreated: [String]
     }
 
-    static func apply(_ migrations: [PluginDeclaration.Migration], plugin: String, file: String, store: Store) throws -> Outcome {
-        try store.pool.write { db in
+    static func apply(_ migrations: [PluginDeclaration.Migration], plugin: String, file: String, engine: StorageEngine) throws -> Outcome {
+        try engine.writeTransactionNow { session in
             var recorded: [String: String?] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT migration_id, checksum FROM host_migrations WHERE plugin_id = ?", arguments: [plugin]) {
-                recorded[row["migration_id"]] = row["checksum"] as String?
+            for row in try session.rows("SELECT migration_id, checksum FROM host_migrations WHERE plugin_id = ?", [.string(plugin)]) {
+                guard let id = row["migration_id"]?.stringValue else { continue }
+                recorded[id] = row["checksum"]?.stringValue
             }
-            let tablesBefore = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            let tablesBefore = try session.tableNames()
             var applied: [String] = []
             for migration in migrations {
-                let checksum = Self.checksum(migration.sql)
+                let checksum = Self.checksum(session.script(of: migration))
                 if let stored = recorded[migration.id] {
                     guard let stored else {
                         // Applied before checksums were kept: adopt the current text.
-                        try db.execute(sql: "UPDATE host_migrations SET checksum = ? WHERE plugin_id = ? AND migration_id = ?",
-                                       arguments: [checksum, plugin, migration.id])
+                        try session.run("UPDATE host_migrations SET checksum = ? WHERE plugin_id = ? AND migration_id = ?",
+                                        [.string(checksum), .string(plugin), .string(migration.id)])
                         continue
                     }
                     guard stored == checksum else {
@@ -35,16 +36,15 @@ enum Migrations {
                     continue
                 }
                 do {
-                    try db.execute(sql: migration.sql)
-                } catch let error as DatabaseError {
-                    throw PluginLoadError(file: file, "migration \(migration.id) failed: \(error.message ?? error.description)")
+                    try session.runScript(of: migration)
+                } catch let failure as StorageFailure {
+                    throw PluginLoadError(file: file, "migration \(migration.id) failed: \(failure.message)")
                 }
-                try db.execute(
-                    sql: "INSERT INTO host_migrations (plugin_id, migration_id, applied_at, checksum) VALUES (?, ?, ?, ?)",
-                    arguments: [plugin, migration.id, ISO8601DateFormatter().string(from: Date()), checksum])
+                try session.run("INSERT INTO host_migrations (plugin_id, migration_id, applied_at, checksum) VALUES (?, ?, ?, ?)",
+                                [.string(plugin), .string(migration.id), .string(ISO8601DateFormatter().string(from: Date())), .string(checksum)])
                 applied.append(migration.id)
             }
-            let tablesAfter = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            let tablesAfter = try session.tableNames()
             return Outcome(applied: applied, tablesCreated: tablesAfter.subtracting(tablesBefore).sorted())
         }
     }

@@ -39,6 +39,16 @@ final class SQLiteSession: StorageSession {
 
     var isInsideTransaction: Bool { db.isInsideTransaction }
 
+    func script(of migration: PluginDeclaration.Migration) -> String { migration.sql }
+
+    func runScript(of migration: PluginDeclaration.Migration) throws {
+        try Self.mapped { try db.execute(sql: migration.sql) }
+    }
+
+    func tableNames() throws -> Set<String> {
+        try Self.mapped { try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")) }
+    }
+
     /// GRDB's and the bridge's errors as the engine-neutral `StorageFailure`.
     private static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {

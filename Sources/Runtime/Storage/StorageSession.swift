@@ -1,10 +1,11 @@
 import Foundation
+import Logging
 import StelltronPluginKit
 
 /// One database connection during one call scope: everything a plugin's storage calls, the host's
 /// own services and the call scopes' savepoints need, in the ABI's terms (SQL with `?`
-/// placeholders, JSON parameters in, JSON rows out). SQLite (`SQLiteSession`) is the first
-/// implementation; a second engine implements this and `StorageEngine`, and no plugin changes.
+/// placeholders, JSON parameters in, JSON rows out). SQLite (`SQLiteSession`) and PostgreSQL
+/// (`PostgresSession`) implement it; no plugin knows which one it runs on.
 public protocol StorageSession: AnyObject {
     /// Runs a statement and answers its rows as `[{"column": value, ...}, ...]`.
     func query(_ sql: String, parametersJSON: Data) throws -> Data
@@ -15,6 +16,12 @@ public protocol StorageSession: AnyObject {
     /// False once the engine rolled the whole transaction back on its own (an I/O error, a full
     /// disk): the calls before it in the batch lost their writes too.
     var isInsideTransaction: Bool { get }
+    /// The SQL this engine runs for `migration` (its PostgreSQL variant on PostgreSQL, when it has one).
+    func script(of migration: PluginDeclaration.Migration) -> String
+    /// Runs a migration's script: one or more statements, no parameters.
+    func runScript(of migration: PluginDeclaration.Migration) throws
+    /// The tables of the database (of its schema on PostgreSQL).
+    func tableNames() throws -> Set<String>
 }
 
 public enum SavepointAction: Sendable {
@@ -38,6 +45,8 @@ public struct StorageFailure: Error, CustomStringConvertible, Sendable {
 
     public let kind: Kind
     public let message: String
+    /// PostgreSQL's SQLSTATE of a refused statement.
+    public var sqlState: String? = nil
     public var description: String { message }
 }
 
@@ -67,5 +76,21 @@ extension StorageSession {
     @discardableResult
     public func run(_ sql: String, _ parameters: [JSONValue] = []) throws -> StorageChanges {
         try execute(sql, parametersJSON: JSONValue.array(parameters).jsonData)
+    }
+}
+
+/// The engine a `--database` value names.
+public enum StorageEngines {
+    /// `postgres://…` (or `postgresql://…`) is PostgreSQL; any other value is a SQLite path
+    /// (`:memory:` a private temporary one).
+    public static func open(_ database: String, logger: Logger) throws -> any StorageEngine {
+        if PostgresLocation.isPostgres(database) {
+            return try PostgresEngine(url: database, logger: logger)
+        }
+        return try Store(path: database)
+    }
+
+    public static func isPostgres(_ database: String) -> Bool {
+        PostgresLocation.isPostgres(database)
     }
 }

@@ -47,7 +47,7 @@ public final class Store: Sendable {
                 try db.execute(sql: "ALTER TABLE host_migrations ADD COLUMN checksum TEXT")
             }
         }
-        _ = try Migrations.apply(HostSchema.migrations, plugin: "host", file: file, store: self)
+        _ = try Migrations.apply(HostSchema.migrations, plugin: "host", file: file, engine: self)
     }
 
     deinit {
