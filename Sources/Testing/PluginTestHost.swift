@@ -7,7 +7,7 @@ import NIOEmbedded
 import StelltronHost
 import StelltronPluginKit
 
-/// Loads one plugin library in isolation with an in-memory host — a temporary SQLite database,
+/// Loads one plugin library in isolation with an in-memory host — a temporary database (`TestDatabase`),
 /// captured events and stub services — and drives its routes through the host's real router and
 /// its services through the real ABI.
 /// This is what a third party uses to test its plugin without the rest of Stelltron:
@@ -39,7 +39,8 @@ public final class PluginTestHost: @unchecked Sendable {
         var configuration = HostConfiguration(plugins: [
             .init(id: id, library: library, config: config),
         ])
-        configuration.databasePath = ":memory:"
+        configuration.databasePath = TestDatabase.privateLocation()
+        configuration.auth.jwtSecret = TestDatabase.jwtSecret()
         // A test sends as many requests as it likes, all from one address.
         configuration.rateLimitPerMinute = 0
         var logger = Logger(label: "stelltron.test")

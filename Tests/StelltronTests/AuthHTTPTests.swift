@@ -28,7 +28,7 @@ struct AuthHTTPTests {
         configuration.rateLimitPerMinute = setup.rateLimit
         configuration.trustedProxies = setup.trustedProxies
         configuration.corsAllowedOrigins = setup.origins
-        configuration.auth.jwtSecret = setup.jwtSecret
+        configuration.auth.jwtSecret = setup.jwtSecret ?? configuration.auth.jwtSecret
         let runtime = try Fixtures.runtime(configuration, clock: clock)
         try await buildApplication(runtime: runtime, port: 0).test(setup.transport) { client in try await body(client, runtime) }
     }

@@ -180,7 +180,7 @@ final class DepinPlugin: StelltronPlugin {
         let bonus = vests ? Self.registrationBonusMicro : 0
         try host.execute("""
             UPDATE depin_nodes SET last_seen_ms = ?, uptime_seconds = ?, reliability = ?, kwh_routed = kwh_routed + ?,
-                rewards_micro = rewards_micro + ?, bonus_paid_ms = CASE WHEN ? THEN ? ELSE bonus_paid_ms END WHERE device_id = ?
+                rewards_micro = rewards_micro + ?, bonus_paid_ms = CASE WHEN ? = 1 THEN ? ELSE bonus_paid_ms END WHERE device_id = ?
             """, [.int(now), .double(uptime), .double(reliability), .double(kwh), .int(reward + bonus), .int(vests ? 1 : 0), .int(now),
                   .text(input.device_id)])
         if reward > 0 { try mint(to: operatorID, reward, reason: "depin_uptime_reward", reference: input.device_id, host: host) }

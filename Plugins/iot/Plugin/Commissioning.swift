@@ -48,7 +48,7 @@ struct Commissioning {
             VALUES (?, ?, 'registered', ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET owner_id = excluded.owner_id, public_key = excluded.public_key,
                 rated_kw = excluded.rated_kw, commissioned_ms = excluded.commissioned_ms, commissioned_by = excluded.commissioned_by,
-                claimed_ms = CASE WHEN excluded.owner_id IS NULL THEN NULL ELSE COALESCE(claimed_ms, excluded.claimed_ms) END,
+                claimed_ms = CASE WHEN excluded.owner_id IS NULL THEN NULL ELSE COALESCE(iot_devices.claimed_ms, excluded.claimed_ms) END,
                 energy_until_ms = excluded.energy_until_ms
             """, [.text(order.device_id), param(owner), .text(host.now().formatted(.iso8601)), .text(key), .double(order.rated_kw),
                   .int(now), .text(operatorID), owner == nil ? .null : .int(now), .int(now)])

@@ -120,9 +120,9 @@ struct Devices {
             INSERT INTO iot_devices (device_id, owner_id, device_type, location, status, registered_at, public_key, claimed_ms)
             VALUES (?, ?, ?, ?, 'registered', ?, ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET owner_id = excluded.owner_id,
-                device_type = CASE WHEN ? THEN excluded.device_type ELSE device_type END,
-                location = CASE WHEN ? THEN excluded.location ELSE location END,
-                public_key = excluded.public_key, claimed_ms = COALESCE(claimed_ms, excluded.claimed_ms)
+                device_type = CASE WHEN ? = 1 THEN excluded.device_type ELSE iot_devices.device_type END,
+                location = CASE WHEN ? = 1 THEN excluded.location ELSE iot_devices.location END,
+                public_key = excluded.public_key, claimed_ms = COALESCE(iot_devices.claimed_ms, excluded.claimed_ms)
             """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(host.now().formatted(.iso8601)),
                   param(publicKey), .int(now), .int(input.device_type == nil ? 0 : 1), .int(input.location == nil ? 0 : 1)])
         guard var device = try list(owner: owner).first(where: { $0.device_id == deviceID }) else {

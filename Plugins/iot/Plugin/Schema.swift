@@ -91,6 +91,22 @@ enum Schema {
                 PRIMARY KEY (device_id, nonce)
             );
             CREATE INDEX iot_device_nonces_seen ON iot_device_nonces (device_id, seen_ms);
+            """, postgres: """
+            ALTER TABLE iot_devices DROP COLUMN device_key;
+            ALTER TABLE iot_devices ADD COLUMN public_key TEXT;
+            ALTER TABLE iot_devices ADD COLUMN rated_kw DOUBLE PRECISION;
+            ALTER TABLE iot_devices ADD COLUMN commissioned_ms BIGINT;
+            ALTER TABLE iot_devices ADD COLUMN commissioned_by TEXT;
+            ALTER TABLE iot_devices ADD COLUMN claimed_ms BIGINT;
+            ALTER TABLE iot_devices ADD COLUMN energy_until_ms BIGINT;
+            UPDATE iot_devices SET claimed_ms = CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) * 1000 WHERE owner_id IS NOT NULL;
+            CREATE TABLE iot_device_nonces (
+                device_id TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                seen_ms BIGINT NOT NULL,
+                PRIMARY KEY (device_id, nonce)
+            );
+            CREATE INDEX iot_device_nonces_seen ON iot_device_nonces (device_id, seen_ms);
             """),
     ]
 }

@@ -94,9 +94,9 @@ struct Telemetry {
             INSERT INTO iot_devices (device_id, status, last_seen_ms, registered_at, battery_level, voltage, state, source, reported_at)
             VALUES (?, 'online', ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET status = 'online', last_seen_ms = excluded.last_seen_ms,
-                battery_level = COALESCE(excluded.battery_level, battery_level), voltage = COALESCE(excluded.voltage, voltage),
-                state = COALESCE(excluded.state, state), source = COALESCE(excluded.source, source),
-                reported_at = COALESCE(excluded.reported_at, reported_at)
+                battery_level = COALESCE(excluded.battery_level, iot_devices.battery_level), voltage = COALESCE(excluded.voltage, iot_devices.voltage),
+                state = COALESCE(excluded.state, iot_devices.state), source = COALESCE(excluded.source, iot_devices.source),
+                reported_at = COALESCE(excluded.reported_at, iot_devices.reported_at)
             """, [.text(ping.device_id), .int(now), .text(host.now().formatted(.iso8601)), param(ping.battery_level),
                   param(ping.voltage), param(ping.state), param(ping.source), param(ping.timestamp)])
         let details = ping.nodes_detail ?? []
@@ -163,8 +163,8 @@ struct Telemetry {
         let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: nodes.count).joined(separator: ", ")
         try host.execute("""
             INSERT INTO iot_nodes (device_id, uid, ip, voltage, soc, state, last_seen_ms) VALUES \(rows)
-            ON CONFLICT(device_id, uid) DO UPDATE SET ip = COALESCE(excluded.ip, ip), voltage = COALESCE(excluded.voltage, voltage),
-                soc = COALESCE(excluded.soc, soc), state = COALESCE(excluded.state, state), last_seen_ms = excluded.last_seen_ms
+            ON CONFLICT(device_id, uid) DO UPDATE SET ip = COALESCE(excluded.ip, iot_nodes.ip), voltage = COALESCE(excluded.voltage, iot_nodes.voltage),
+                soc = COALESCE(excluded.soc, iot_nodes.soc), state = COALESCE(excluded.state, iot_nodes.state), last_seen_ms = excluded.last_seen_ms
             """, nodes.flatMap { [.text(device), .text($0.uid), param($0.ip), param($0.voltage), param($0.soc), param($0.state), .int(now)] })
     }
 
@@ -175,9 +175,9 @@ struct Telemetry {
         let ok: Int64 = (ping.state ?? "").uppercased() == "FAULT" ? 0 : 1
         try host.execute("""
             INSERT INTO iot_quality (device_id, ok_count, total_count, voltage_stability, battery_health) VALUES (?, ?, 1, ?, ?)
-            ON CONFLICT(device_id) DO UPDATE SET ok_count = ok_count + excluded.ok_count, total_count = total_count + 1,
-                voltage_stability = COALESCE(excluded.voltage_stability, voltage_stability),
-                battery_health = COALESCE(excluded.battery_health, battery_health)
+            ON CONFLICT(device_id) DO UPDATE SET ok_count = iot_quality.ok_count + excluded.ok_count, total_count = iot_quality.total_count + 1,
+                voltage_stability = COALESCE(excluded.voltage_stability, iot_quality.voltage_stability),
+                battery_health = COALESCE(excluded.battery_health, iot_quality.battery_health)
             """, [.text(ping.device_id), .int(ok), param(stability), param(ping.battery_level)])
     }
 }

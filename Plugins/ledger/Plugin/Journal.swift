@@ -47,7 +47,7 @@ struct Journal {
     /// Adds to a running total (kWh traded, CO₂ saved...), kept so totals never need a full scan.
     func addToTotal(_ name: String, _ value: Int64) throws {
         try host.execute(
-            "INSERT INTO ledger_totals (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            "INSERT INTO ledger_totals (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = ledger_totals.value + excluded.value",
             [.text(name), .int(value)])
     }
 
@@ -63,7 +63,7 @@ struct Journal {
             return
         }
         try host.execute(
-            "INSERT INTO ledger_accounts (id, balance) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET balance = balance + excluded.balance",
+            "INSERT INTO ledger_accounts (id, balance) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET balance = ledger_accounts.balance + excluded.balance",
             [.text(account.description), .int(delta)])
     }
 

@@ -48,7 +48,8 @@ enum Schema {
             """),
         // Every quote needs the number of open orders on each side; counting them scanned every
         // open order on every order placed. Triggers keep the counts in the same transaction
-        // as the change, whoever makes it.
+        // as the change, whoever makes it. PostgreSQL's triggers are functions: its variant says
+        // the same in PL/pgSQL.
         PluginManifest.Migration("003_open_counts", """
             CREATE TABLE market_open_counts (
                 type TEXT PRIMARY KEY CHECK (type IN ('buy', 'sell')),
@@ -72,6 +73,26 @@ enum Schema {
             BEGIN
                 UPDATE market_open_counts SET n = n - 1 WHERE type = OLD.type;
             END;
+            """, postgres: """
+            CREATE TABLE market_open_counts (
+                type TEXT PRIMARY KEY CHECK (type IN ('buy', 'sell')),
+                n BIGINT NOT NULL CHECK (n >= 0)
+            );
+            INSERT INTO market_open_counts (type, n)
+                SELECT side, (SELECT COUNT(*) FROM market_orders WHERE type = side AND status IN ('Created', 'PartiallyFilled'))
+                FROM (SELECT 'buy' AS side UNION ALL SELECT 'sell') AS sides;
+            CREATE FUNCTION market_open_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ('Created', 'PartiallyFilled') THEN
+                    UPDATE market_open_counts SET n = n - 1 WHERE type = OLD.type;
+                END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN ('Created', 'PartiallyFilled') THEN
+                    UPDATE market_open_counts SET n = n + 1 WHERE type = NEW.type;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER market_open_counts_keep AFTER INSERT OR DELETE OR UPDATE OF type, status ON market_orders
+                FOR EACH ROW EXECUTE FUNCTION market_open_counts_keep();
             """),
         // Dust and stalls (behaviour §13): the per-user open-order cap counts through an index,
         // and an order whose matching was cut short at the per-request bound is marked so the
@@ -108,6 +129,26 @@ enum Schema {
             BEGIN
                 UPDATE market_user_open_counts SET n = n - 1 WHERE user_id = OLD.user_id;
             END;
+            """, postgres: """
+            CREATE TABLE market_user_open_counts (
+                user_id TEXT PRIMARY KEY,
+                n BIGINT NOT NULL CHECK (n >= 0)
+            );
+            INSERT INTO market_user_open_counts (user_id, n)
+                SELECT user_id, COUNT(*) FROM market_orders WHERE status IN ('Created', 'PartiallyFilled') GROUP BY user_id;
+            CREATE FUNCTION market_user_open_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ('Created', 'PartiallyFilled') THEN
+                    UPDATE market_user_open_counts SET n = n - 1 WHERE user_id = OLD.user_id;
+                END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN ('Created', 'PartiallyFilled') THEN
+                    INSERT INTO market_user_open_counts AS counts (user_id, n) VALUES (NEW.user_id, 1)
+                        ON CONFLICT (user_id) DO UPDATE SET n = counts.n + 1;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER market_user_open_counts_keep AFTER INSERT OR DELETE OR UPDATE OF user_id, status ON market_orders
+                FOR EACH ROW EXECUTE FUNCTION market_user_open_counts_keep();
             """),
     ]
 }

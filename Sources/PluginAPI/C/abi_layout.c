@@ -13,6 +13,7 @@ _Static_assert(offsetof(stl_response, struct_size) == 0, "struct_size comes firs
 _Static_assert(STL_DESCRIPTOR_MIN_SIZE_V1 == offsetof(stl_plugin_descriptor, reserved), "1.0 ends at free_bytes");
 _Static_assert(STL_DESCRIPTOR_SIZE_V1_1 == sizeof(stl_plugin_descriptor), "1.1 is the whole descriptor");
 _Static_assert(STL_HOST_API_SIZE_V1_1 == sizeof(stl_host_api), "1.1 is the whole host table");
+_Static_assert(STL_MIGRATION_SIZE_V1_2 == sizeof(stl_migration), "1.2 is the whole migration");
 
 #if UINTPTR_MAX == 0xffffffffffffffffu
 _Static_assert(sizeof(stl_str) == 16, "stl_str");
@@ -65,6 +66,7 @@ _Static_assert(offsetof(stl_migration, struct_size) == 0, "stl_migration.struct_
 _Static_assert(offsetof(stl_migration, reserved0) == 4, "stl_migration.reserved0");
 _Static_assert(offsetof(stl_migration, id) == 8, "stl_migration.id");
 _Static_assert(offsetof(stl_migration, sql) == 16, "stl_migration.sql");
+_Static_assert(offsetof(stl_migration, sql_postgres) == 24, "stl_migration.sql_postgres (1.2)");
 _Static_assert(offsetof(stl_request, struct_size) == 0, "stl_request.struct_size");
 _Static_assert(offsetof(stl_request, flags) == 4, "stl_request.flags");
 _Static_assert(offsetof(stl_request, method) == 8, "stl_request.method");

@@ -76,7 +76,8 @@ enum DescriptorBuilder {
         descriptor.pointee.slot_count = manifest.slots.count
         descriptor.pointee.migrations = array(manifest.migrations) { migration in
             stl_migration(struct_size: UInt32(MemoryLayout<stl_migration>.size), reserved0: 0,
-                          id: permanent(migration.id), sql: permanent(migration.sql))
+                          id: permanent(migration.id), sql: permanent(migration.sql),
+                          sql_postgres: migration.postgresSQL.map(permanent))
         }
         descriptor.pointee.migration_count = manifest.migrations.count
         descriptor.pointee.subscriptions = array(manifest.subscriptions) { UnsafePointer(permanent($0)) }

@@ -110,13 +110,22 @@ extension PluginManifest {
     }
 
     /// One schema step. Applied once, in order, in a transaction; never edit one that shipped.
+    /// `sql` is SQLite's dialect; on PostgreSQL the host translates it, unless the step ships
+    /// `postgresSQL`, the same step in PostgreSQL's dialect (triggers, SQLite-only functions).
     public struct Migration: Sendable {
         public var id: String
         public var sql: String
+        public var postgresSQL: String?
 
         public init(_ id: String, _ sql: String) {
             self.id = id
             self.sql = sql
+        }
+
+        public init(_ id: String, _ sql: String, postgres: String) {
+            self.id = id
+            self.sql = sql
+            self.postgresSQL = postgres
         }
     }
 }

@@ -72,8 +72,13 @@ enum DescriptorReader {
                 throw fail("service '\(service.name)' must be named '\(id).<verb>' or '<slot>.<verb>' for a slot the plugin fills")
             }
         }
-        let migrations = try elements(raw.migrations, raw.migration_count, minimum: MemoryLayout<stl_migration>.size, field: "migrations", fail: fail) { (migration: stl_migration) in
-            PluginDeclaration.Migration(id: string(migration.id), sql: string(migration.sql))
+        // 1.0 and 1.1 migrations end at `sql`; `sql_postgres` is read only from a 1.2 one.
+        let migrations = try rawElements(raw.migrations, raw.migration_count, minimum: MemoryLayout<stl_migration>.offset(of: \.sql_postgres)!,
+                                         field: "migrations", fail: fail) { element, size in
+            let sql = { (offset: Int) in string(element.load(fromByteOffset: offset, as: UnsafePointer<CChar>?.self)) }
+            let postgres = size >= migrationSizeV1_2 ? element.load(fromByteOffset: MemoryLayout<stl_migration>.offset(of: \.sql_postgres)!, as: UnsafePointer<CChar>?.self) : nil
+            return PluginDeclaration.Migration(id: sql(MemoryLayout<stl_migration>.offset(of: \.id)!), sql: sql(MemoryLayout<stl_migration>.offset(of: \.sql)!),
+                                               postgresSQL: postgres.map { String(cString: $0) })
         }
         if Set(migrations.map(\.id)).count != migrations.count { throw fail("two migrations share an id") }
         var subscriptions: [String] = []
@@ -112,9 +117,14 @@ enum DescriptorReader {
 
     /// Walks a declared array, striding by the struct_size of its first element so that a plugin
     /// built against a newer minor version (larger structs) is read correctly.
-    private static func elements<Element, Result>(
+    /// A migration this large carries `sql_postgres` (STL_MIGRATION_SIZE_V1_2 in C).
+    static let migrationSizeV1_2 = MemoryLayout<stl_migration>.offset(of: \.sql_postgres)! + MemoryLayout<UnsafePointer<CChar>?>.size
+
+    /// `elements` for a struct that grew: each element is read through its own `struct_size`
+    /// bytes only, never as the host's larger struct.
+    private static func rawElements<Element, Result>(
         _ base: UnsafePointer<Element>?, _ count: Int, minimum: Int, field: String,
-        fail: (String) -> PluginLoadError, _ transform: (Element) throws -> Result
+        fail: (String) -> PluginLoadError, _ transform: (UnsafeRawPointer, Int) throws -> Result
     ) throws -> [Result] {
         guard count > 0 else { return [] }
         guard let base else { throw fail("\(field) is NULL with a count of \(count)") }
@@ -126,9 +136,17 @@ enum DescriptorReader {
         }
         return try (0..<count).map { index in
             let element = raw + index * stride
-            let size = Int(element.load(as: UInt32.self))
-            guard size == stride else { throw fail("\(field)[\(index)].struct_size differs from \(field)[0]") }
-            return try transform(element.assumingMemoryBound(to: Element.self).pointee)
+            guard Int(element.load(as: UInt32.self)) == stride else { throw fail("\(field)[\(index)].struct_size differs from \(field)[0]") }
+            return try transform(element, stride)
+        }
+    }
+
+    private static func elements<Element, Result>(
+        _ base: UnsafePointer<Element>?, _ count: Int, minimum: Int, field: String,
+        fail: (String) -> PluginLoadError, _ transform: (Element) throws -> Result
+    ) throws -> [Result] {
+        try rawElements(base, count, minimum: minimum, field: field, fail: fail) { element, _ in
+            try transform(element.assumingMemoryBound(to: Element.self).pointee)
         }
     }
 

@@ -172,7 +172,7 @@ final class ProbePlugin: StelltronPlugin {
     private func add(_ input: Increment, host: PluginHost) throws -> Counter {
         guard !input.name.isEmpty else { throw PluginError.badRequest("name must not be empty") }
         try host.execute(
-            "INSERT INTO probe_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            "INSERT INTO probe_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = probe_counters.value + excluded.value",
             [.text(input.name), .int(input.by)])
         let counter = try host.query(Counter.self, "SELECT name, value FROM probe_counters WHERE name = ?", [.text(input.name)])[0]
         try host.emit("probe.incremented", counter)

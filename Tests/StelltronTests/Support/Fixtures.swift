@@ -32,7 +32,8 @@ enum Fixtures {
         var configuration = HostConfiguration(
             plugins: entries ?? [.init(id: "probe", library: probeLibrary, config: ["greeting": "hello"])],
             slots: slots)
-        configuration.databasePath = ":memory:"
+        configuration.databasePath = TestDatabase.privateLocation()
+        configuration.auth.jwtSecret = TestDatabase.jwtSecret()
         configuration.pluginDirectory = BuildProducts.directory
         return configuration
     }

@@ -1,5 +1,5 @@
 /*
- * stelltron_plugin.h — the Stelltron plugin ABI, version 1.1.
+ * stelltron_plugin.h — the Stelltron plugin ABI, version 1.2.
  *
  * This header is the whole contract between the Stelltron host and a plugin. It depends on the C
  * standard library only, so a plugin can be written in C, Swift, Rust or Zig. Everything that
@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define STL_ABI_MAJOR 1u
-#define STL_ABI_MINOR 1u
+#define STL_ABI_MINOR 2u
 #define STL_ENTRY_SYMBOL "stl_plugin_entry"
 
 /* ---- Status codes (errors are values) --------------------------------------------------------
@@ -200,7 +200,13 @@ typedef struct stl_migration {
     uint32_t reserved0;
     const char *id;       /* unique within the plugin, applied in array order, never edited */
     const char *sql;      /* one or more statements; tables are prefixed "<plugin id>_" */
+    /* ---- ABI 1.2: check struct_size before reading (STL_MIGRATION_SIZE_V1_2) ---- */
+    const char *sql_postgres; /* the same step in PostgreSQL's dialect, or NULL: on PostgreSQL the
+                                 host then translates `sql`, and refuses at load what it cannot */
 } stl_migration;
+
+/* An stl_migration this large carries sql_postgres. */
+#define STL_MIGRATION_SIZE_V1_2 (offsetof(stl_migration, sql_postgres) + sizeof(const char *))
 
 /* ---- A request to a plugin route ------------------------------------------------------------
  * Lifetime of every view: during handle_request only. */

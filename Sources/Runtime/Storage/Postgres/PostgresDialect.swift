@@ -66,12 +66,16 @@ enum PostgresDialect {
             guard let at = significant.firstIndex(of: position), at + offset < significant.count else { return nil }
             return tokens[significant[at + offset]]
         }
+        let needsAlias = unnamedSubqueries(tokens, significant: significant)
         while index < tokens.count {
             defer { index += 1 }
             switch tokens[index] {
             case .placeholder:
                 parameter += 1
                 out += "$\(parameter)"
+            case .other(")") where needsAlias.contains(index):
+                // PostgreSQL (before 16) requires a name for a subquery in FROM; SQLite does not.
+                out += ") AS subquery\(index)"
             case .verbatim(let text), .other(let text):
                 out += text
             case .word(let word):
@@ -106,7 +110,14 @@ enum PostgresDialect {
     /// A migration script split into its statements (on `;` outside literals and comments), each
     /// translated; an error names the statement.
     static func translateScript(_ script: String) throws -> [String] {
-        try split(script).map { statement in
+        let words = try tokenize(script).compactMap(\.lowercasedWord)
+        for (index, word) in words.enumerated() where word == "create" {
+            let next = words.dropFirst(index + 1).prefix(2)
+            if next.first == "trigger" || (next.first.map { ["temp", "temporary"].contains($0) } == true && next.last == "trigger") {
+                throw Untranslatable(message: "SQLite triggers do not translate to PostgreSQL (they are functions there): ship the migration's PostgreSQL variant")
+            }
+        }
+        return try split(script).map { statement in
             do {
                 let translated = try translate(statement)
                 guard translated.parameterCount == 0 else { throw Untranslatable(message: "a migration takes no parameters") }
@@ -158,6 +169,35 @@ enum PostgresDialect {
         return nil
     }
 
+    /// Words after which a subquery in FROM has no name of its own.
+    static let clauseWords: Set<String> = [
+        "where", "group", "order", "limit", "offset", "union", "except", "intersect", "join", "left", "right", "inner",
+        "outer", "cross", "natural", "on", "using", "having", "window", "returning", "full",
+    ]
+
+    /// The closing parentheses of `FROM (SELECT …)` / `JOIN (SELECT …)` with no alias after them.
+    private static func unnamedSubqueries(_ tokens: [Token], significant: [Int]) -> Set<Int> {
+        var closing: Set<Int> = []
+        for (position, index) in significant.enumerated() where tokens[index] == .other("(") && position > 0 && position + 1 < significant.count {
+            guard let before = tokens[significant[position - 1]].lowercasedWord, before == "from" || before == "join",
+                  tokens[significant[position + 1]].lowercasedWord == "select" else { continue }
+            var depth = 0
+            var end = position
+            while end < significant.count {
+                let token = tokens[significant[end]]
+                if token == .other("(") { depth += 1 }
+                if token == .other(")") { depth -= 1; if depth == 0 { break } }
+                end += 1
+            }
+            guard end < significant.count else { continue }
+            let after = end + 1 < significant.count ? tokens[significant[end + 1]] : nil
+            let named: Bool
+            if let word = after?.lowercasedWord { named = !clauseWords.contains(word) } else { named = false }
+            if !named { closing.insert(significant[end]) }
+        }
+        return closing
+    }
+
     /// Whether the parenthesis after `index` holds two or more arguments.
     private static func hasTopLevelComma(_ tokens: [Token], openingAfter index: Int) -> Bool {
         var depth = 0
@@ -174,6 +214,19 @@ enum PostgresDialect {
             at += 1
         }
         return false
+    }
+
+    /// The index of the closing `$` of a dollar-quote tag starting at `start` (`$$`, `$body$`).
+    private static func dollarTagEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var at = start + 1
+        while at < bytes.count {
+            let byte = bytes[at]
+            if byte == UInt8(ascii: "$") { return at }
+            let isTagByte = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") || byte == UInt8(ascii: "_")
+            guard isTagByte else { return nil }
+            at += 1
+        }
+        return nil
     }
 
     private static func tokenize(_ sql: String) throws -> [Token] {
@@ -217,6 +270,15 @@ enum PostgresDialect {
                 }
                 at += 1
                 tokens.append(.placeholder)
+            case UInt8(ascii: "$") where dollarTagEnd(bytes, from: at) != nil:
+                // A PostgreSQL dollar-quoted body ($$ … $$, $tag$ … $tag$), in a migration's
+                // PostgreSQL variant: one token, whatever semicolons it holds.
+                let tag = Array(bytes[at...dollarTagEnd(bytes, from: at)!])
+                at += tag.count
+                while at < bytes.count && !bytes[at...].starts(with: tag) { at += 1 }
+                guard at < bytes.count else { throw Untranslatable(message: "unterminated dollar quote in the statement") }
+                at += tag.count
+                tokens.append(.verbatim(text(start..<at)))
             case UInt8(ascii: ":") where at + 1 < bytes.count && bytes[at + 1] == UInt8(ascii: ":"):
                 // PostgreSQL's cast operator, in a migration's PostgreSQL variant.
                 at += 2
