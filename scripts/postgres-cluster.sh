@@ -29,7 +29,7 @@ start)
     if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
         # fsync stays on: the replica script's SIGKILL case counts on acknowledged commits surviving.
         as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w start \
-            -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300" >/dev/null
+            -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=1000" >/dev/null
     fi
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'stelltron'" | grep -q 1 \
         || "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres stelltron

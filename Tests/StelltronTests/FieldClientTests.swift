@@ -178,7 +178,8 @@ struct FieldClientTests {
 @Suite("ledger verification from a checkpoint")
 struct LedgerCheckpointTests {
     @Test func publicVerifyStartsAtTheCheckpointAndAFullCheckFindsOldDamage() async throws {
-        try await DomainHost.with(["ledger"]) { host in
+        // The test moves the checkpoint itself: no background tick may move it too.
+        try await DomainHost.with(["ledger"], configure: { $0.periodicWork = false }) { host in
             let wallet = TestWallet()
             for _ in 0..<30 { try await host.mint(wallet.address, lt: 1) }
             func verify() async throws -> [String: Any] { Fixtures.json(try await host.get("/api/v1/ledger/verify").1) }
@@ -209,7 +210,7 @@ struct LedgerCheckpointTests {
 
     /// The tick moves the checkpoint by at most `verify_entries_per_tick` entries each time.
     @Test func theTickAdvancesTheCheckpointInBoundedSteps() async throws {
-        try await DomainHost.with(["ledger"], config: ["ledger": #"{"verify_entries_per_tick":10}"#]) { host in
+        try await DomainHost.with(["ledger"], config: ["ledger": #"{"verify_entries_per_tick":10}"#], configure: { $0.periodicWork = false }) { host in
             let wallet = TestWallet()
             for _ in 0..<25 { try await host.mint(wallet.address, lt: 1) }
             let ledger = try #require(host.runtime.plugins.first { $0.id == "ledger" })

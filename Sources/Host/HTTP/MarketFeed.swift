@@ -40,7 +40,7 @@ enum MarketFeed {
         guard request.path.map({ $0.split(separator: "?").first.map(String.init) ?? $0 }) == path else { return .dontUpgrade }
         let client = ClientAddressMiddleware.clientIP(peer: channel.remoteAddress?.ipAddress ?? "unknown", headers: request.headerFields,
                                                       trustedProxies: quotas.trustedProxies)
-        if let limiter, case .limited(let seconds) = limiter.check(client, at: runtime.clock()) {
+        if let limiter, case .limited(let seconds) = await limiter.check(client, at: runtime.clock()) {
             return refusal("rate limit of \(limiter.limit) requests per minute exceeded; retry in \(seconds) s")
         }
         let full = "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address"

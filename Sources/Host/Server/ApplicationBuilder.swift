@@ -17,7 +17,7 @@ public func buildApplication(
     }
     let quotas = ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies))
     // One limiter for the router and for WebSocket upgrades, which never reach the router.
-    let limiter = configuration.rateLimitPerMinute > 0 ? RateLimiter(limitPerMinute: configuration.rateLimitPerMinute) : nil
+    let limiter = RateLimiter.forHost(runtime)
     let router = makeRouter(runtime: runtime, auth: auth, authenticator: authenticator, quotas: quotas, limiter: limiter)
     var services: [any Service] = [TickService(runtime: runtime)]
     if let metrics = try MetricsEndpoint.server(runtime: runtime) { services.append(metrics) }
@@ -35,7 +35,7 @@ public func buildApplication(
 /// (every route, middleware and error of the real host; no connection guard, WebSocket or ticks).
 public func buildRouter(runtime: PluginRuntime, auth: AuthService) -> Router<HostRequestContext> {
     let configuration = runtime.configuration
-    let limiter = configuration.rateLimitPerMinute > 0 ? RateLimiter(limitPerMinute: configuration.rateLimitPerMinute) : nil
+    let limiter = RateLimiter.forHost(runtime)
     return makeRouter(runtime: runtime, auth: auth, authenticator: nil,
                       quotas: ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies)), limiter: limiter)
 }

@@ -34,15 +34,22 @@ final class GroupCommit: @unchecked Sendable {
     private let engine: StorageEngine
     private let metrics: CallMetrics
     /// Receives the events of each committed batch in commit order, before any call answers: the
-    /// only place committed events leave the runtime.
+    /// only place committed events leave the runtime (with no journal).
     private let publish: ([PendingEvent]) -> Void
+    /// With replicas on one database, events are recorded in the batch's transaction instead and
+    /// come out of the journal, numbered in commit order across replicas.
+    private let journal: (any EventJournal)?
+    private let clock: @Sendable () -> Date
     private let lock = NSLock()
     private var queue: [Job] = []
     private var isDraining = false
 
-    init(engine: StorageEngine, metrics: CallMetrics, publish: @escaping ([PendingEvent]) -> Void) {
+    init(engine: StorageEngine, metrics: CallMetrics, journal: (any EventJournal)?, clock: @escaping @Sendable () -> Date,
+         publish: @escaping ([PendingEvent]) -> Void) {
         self.engine = engine
         self.metrics = metrics
+        self.journal = journal
+        self.clock = clock
         self.publish = publish
     }
 
@@ -65,11 +72,11 @@ final class GroupCommit: @unchecked Sendable {
     /// the same rules as `submit`, for plugin creation while the runtime loads (nothing else can
     /// be queued yet).
     func runAlone(_ work: Work) throws -> Outcome {
-        let outcome = try withoutActuallyEscaping(work) { work in
-            try engine.writeTransactionNow { session in try Self.run([work], in: session)[0] }
+        let (outcomes, lastID) = try withoutActuallyEscaping(work) { work in
+            try engine.writeTransactionNow { session in try self.runAndRecord([work], in: session) }
         }
-        if outcome.keep { publish(outcome.events) }
-        return outcome
+        deliver(outcomes, lastID: lastID)
+        return outcomes[0]
     }
 
     private func drain() async {
@@ -80,9 +87,13 @@ final class GroupCommit: @unchecked Sendable {
                 let works = batch.map(\.work)
                 metrics.batchSize.record(works.count)
                 let start = DispatchTime.now().uptimeNanoseconds
-                let results = try await engine.writeTransaction { session in try Self.run(works, in: session) }
+                let (results, lastID) = try await engine.writeTransaction { session in try self.runAndRecord(works, in: session) }
                 metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-                publish(results.flatMap { $0.keep ? $0.events : [] })
+                if let journal {
+                    await journal.catchUp(through: lastID)
+                } else {
+                    deliver(results, lastID: nil)
+                }
                 for (job, outcome) in zip(batch, results) {
                     job.continuation.resume(returning: Handoff(outcome))
                 }
@@ -111,6 +122,27 @@ final class GroupCommit: @unchecked Sendable {
 
     struct BatchAborted: Error, CustomStringConvertible {
         var description: String { "the database rolled back the batch's transaction" }
+    }
+
+    /// Runs the batch and, with a journal, records its kept events in the same transaction.
+    private func runAndRecord(_ batch: [Work], in session: StorageSession) throws -> ([Outcome], UInt64?) {
+        let outcomes = try Self.run(batch, in: session)
+        guard let journal else { return (outcomes, nil) }
+        let now = clock()
+        let events = outcomes.flatMap { $0.keep ? $0.events : [] }.map {
+            RecordedEvent(type: $0.type, frame: EventHub.frame(type: $0.type, payloadJSON: $0.payloadJSON, at: now))
+        }
+        return (outcomes, try journal.record(events, in: session))
+    }
+
+    /// After the commit: the kept events to the hub, or (with a journal, from a synchronous batch)
+    /// a catch-up that publishes them shortly.
+    private func deliver(_ outcomes: [Outcome], lastID: UInt64?) {
+        if let journal {
+            if let lastID { Task { await journal.catchUp(through: lastID) } }
+        } else {
+            publish(outcomes.flatMap { $0.keep ? $0.events : [] })
+        }
     }
 
     private static func run(_ batch: [Work], in session: StorageSession) throws -> [Outcome] {

@@ -23,6 +23,8 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Services answered by closures instead of plugins (the testing kit's stubs).
     let stubServices: [String: StubService]
     private let table: UnsafeMutablePointer<stl_host_api>
+    /// Numbers events in the database when replicas share it (PostgreSQL); nil on SQLite.
+    private let journal: (any EventJournal)?
     /// Write requests share transactions through it (see `GroupCommit`).
     private let groupCommit: GroupCommit
     /// Call durations, batch sizes, storage errors, ticks (no-ops until a backend is bootstrapped).
@@ -55,7 +57,10 @@ public final class PluginRuntime: @unchecked Sendable {
         self.hub = hub
         let metrics = CallMetrics(plugins: configuration.plugins.map(\.id))
         self.metrics = metrics
-        groupCommit = GroupCommit(engine: self.store, metrics: metrics) { events in Self.publish(events, to: hub, at: clock()) }
+        journal = try self.store.makeEventJournal(hub: hub, keep: configuration.eventReplayCapacity, logger: logger)
+        groupCommit = GroupCommit(engine: self.store, metrics: metrics, journal: journal, clock: clock) { events in
+            Self.publish(events, to: hub, at: clock())
+        }
         let directory = configuration.pluginDirectory.map { Self.resolve($0, relativeTo: configuration.sourcePath) }
             ?? Self.executableDirectory()
         let loaded = try configuration.plugins.map { entry -> LoadedPlugin in
@@ -103,6 +108,8 @@ public final class PluginRuntime: @unchecked Sendable {
         defer { shutdownLock.unlock() }
         guard !isShutDown else { return }
         isShutDown = true
+        journal?.stop()
+        defer { store.releaseIdleConnections() }
         for plugin in registry.plugins.reversed() { plugin.destroy() }
     }
 

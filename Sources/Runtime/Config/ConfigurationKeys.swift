@@ -50,7 +50,8 @@ extension ConfigurationKey {
     static let host: [ConfigurationKey] = [
         integer("port", \.port, in: 0...65535, option: "port", "TCP port of the HTTP server"),
         string("bind", \.host, option: "bind", "address to listen on; \"0.0.0.0\" accepts other machines"),
-        string("database", \.databasePath, option: "database", "SQLite file; `:memory:` is a private temporary database"),
+        string("database", \.databasePath, option: "database",
+               "SQLite file (`:memory:`: a private temporary one), or postgres://USER[:PASSWORD]@HOST:PORT/DBNAME for replicas"),
         .init(section: "host", name: "plugin_dir", kind: .string, environment: "STELLTRON_PLUGIN_DIR", option: nil,
               defaultText: "the executable's folder", summary: "where plugin libraries named without a path are found") { configuration, value in
             configuration.pluginDirectory = value.stringValue.flatMap { $0.isEmpty ? nil : $0 }
@@ -67,6 +68,12 @@ extension ConfigurationKey {
         integer("max_connections_per_ip", \.connections.maxConnectionsPerIP, in: 1...Int.max, "open connections per client address (trusted proxies exempt)"),
         integer("max_subscribers_per_ip", \.connections.maxSubscribersPerIP, in: 1...Int.max, "live feeds (/iot/events and /ws/market together) per client address"),
         strings("required_slots", \.requiredSlots, "slots that must be filled or the host refuses to start"),
+        .init(section: "host", name: "periodic_work", kind: .boolean, environment: "STELLTRON_PERIODIC_WORK", option: nil,
+              defaultText: "true", summary: "run the plugins' ticks (on PostgreSQL: on the one replica holding the lease)") { configuration, value in
+            guard case .bool(let flag) = value else { return "must be true or false" }
+            configuration.periodicWork = flag
+            return nil
+        },
         integer("rate_limit_per_minute", \.rateLimitPerMinute, in: 0...Int.max, "requests per minute per client address (GCRA); 0 = off"),
         strings("trusted_proxies", \.trustedProxies, "peers whose X-Forwarded-For is believed"),
         strings("cors_allowed_origins", \.corsAllowedOrigins, "web frontends allowed by CORS; \"*\" = any, without credentials"),

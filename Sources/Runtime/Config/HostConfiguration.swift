@@ -37,6 +37,9 @@ public struct HostConfiguration: Sendable, Equatable {
     public var eventMaxBytes: Int = 16 * 1024
     /// Timeouts and per-address quotas of connections and live subscribers.
     public var connections = ConnectionSettings()
+    /// Whether this host runs the plugins' periodic work (ticks). On PostgreSQL only the replica
+    /// holding the lease does; false keeps a host out of it altogether (and lets tests drive ticks).
+    public var periodicWork = true
     /// Requests per minute per client IP (GCRA); 0 disables the limit.
     public var rateLimitPerMinute: Int = 100
     /// Peers whose `X-Forwarded-For` is believed (reverse proxies in front of the host).

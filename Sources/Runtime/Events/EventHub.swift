@@ -123,17 +123,32 @@ public final class EventHub: @unchecked Sendable {
         subscriber?.continuation.finish()
     }
 
-    /// Publishes one event to every subscriber without waiting for any of them.
+    /// The SSE `data:` JSON of an event, as every subscriber receives it.
+    public static func frame(type: String, payloadJSON: Data, at date: Date) -> String {
+        "{\"timestamp\":\"\(timestamp(date))\",\"type\":\(JSONWriter.quoted(type)),\"payload\":\(String(decoding: payloadJSON, as: UTF8.self))}"
+    }
+
+    /// Publishes one event, numbered here, to every subscriber without waiting for any of them.
     @discardableResult
     public func publish(type: String, payloadJSON: Data, at date: Date) -> HubEvent {
-        let timestamp = Self.timestamp(date)
-        let payload = String(decoding: payloadJSON, as: UTF8.self)
+        let frame = Self.frame(type: type, payloadJSON: payloadJSON, at: date)
+        return fanOut { HubEvent(id: nextID, type: type, frame: frame) }!
+    }
+
+    /// Publishes an event numbered elsewhere — by the database several replicas share, in commit
+    /// order. Ids only grow: one already published (or older) is ignored, so delivering the same
+    /// stretch twice is harmless. Answers whether it was published.
+    @discardableResult
+    public func publish(recorded event: HubEvent) -> Bool {
+        fanOut { event.id >= nextID ? event : nil } != nil
+    }
+
+    /// Numbers (through `make`, under the lock), remembers and queues one event for every subscriber.
+    private func fanOut(_ make: () -> HubEvent?) -> HubEvent? {
         var slow: [AsyncStream<HubEvent>.Continuation] = []
-        let event: HubEvent = lock.withLock {
-            let event = HubEvent(
-                id: nextID, type: type,
-                frame: "{\"timestamp\":\"\(timestamp)\",\"type\":\(JSONWriter.quoted(type)),\"payload\":\(payload)}")
-            nextID += 1
+        let event: HubEvent? = lock.withLock {
+            guard let event = make() else { return nil }
+            nextID = event.id + 1
             remember(event)
             let bytes = event.frame.utf8.count
             for (id, subscriber) in subscribers {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 
 /// `StorageSession` on a GRDB connection: statements are prepared once per connection (plugins run
 /// the same few over and over) and parameters are bound through SQLite's C API (`SQLBridge`).
@@ -84,6 +85,13 @@ extension Store: StorageEngine {
             }.value
         }
     }
+
+    /// One process per database file (`ServerLock`): its hub numbers its own events.
+    public func makeEventJournal(hub: EventHub, keep: Int, logger: Logger) throws -> (any EventJournal)? { nil }
+    public func makeSharedRateLimits(logger: Logger) -> (any SharedRateLimits)? { nil }
+    public func makePeriodicWorkLease(logger: Logger) -> (any PeriodicWorkLease)? { nil }
+    /// GRDB's pool keeps its file open until the store goes.
+    public func releaseIdleConnections() {}
 
     /// BEGIN IMMEDIATE (take the write lock now, not at the first write), commit on return.
     private static func transaction<Answer>(_ db: Database, _ body: () throws -> Answer) throws -> Answer {

@@ -59,6 +59,15 @@ public protocol StorageEngine: AnyObject, Sendable {
     func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer
     /// `writeTransaction`, synchronously: for loading, before anything else runs.
     func writeTransactionNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer
+    /// Where committed events are numbered when replicas share the database (`EventJournal`);
+    /// nil when this process numbers its own.
+    func makeEventJournal(hub: EventHub, keep: Int, logger: Logger) throws -> (any EventJournal)?
+    /// Rate limits every replica shares; nil when this process's memory is the right place.
+    func makeSharedRateLimits(logger: Logger) -> (any SharedRateLimits)?
+    /// The lease on periodic work among replicas; nil when this process is the only one.
+    func makePeriodicWorkLease(logger: Logger) -> (any PeriodicWorkLease)?
+    /// Lets idle connections go when the runtime shuts down (a later call opens new ones).
+    func releaseIdleConnections()
 }
 
 extension StorageSession {

@@ -78,6 +78,22 @@ public final class PostgresEngine: StorageEngine, @unchecked Sendable {
                     PRIMARY KEY (plugin_id, migration_id)
                 )
                 """)
+            // What replicas share beside the plugins' tables: committed events (PostgresEventJournal)
+            // and the per-address rate limit (PostgresRateLimits).
+            try session.run("""
+                CREATE TABLE IF NOT EXISTS host_events (
+                    id BIGINT PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    frame TEXT NOT NULL,
+                    created_ms BIGINT NOT NULL
+                )
+                """)
+            try session.run("""
+                CREATE TABLE IF NOT EXISTS host_rate_limits (
+                    key TEXT PRIMARY KEY,
+                    arrival DOUBLE PRECISION NOT NULL
+                )
+                """)
         }
         _ = try Migrations.apply(HostSchema.migrations, plugin: "host", file: location.redacted, engine: self)
     }
@@ -99,6 +115,44 @@ public final class PostgresEngine: StorageEngine, @unchecked Sendable {
 
     public func writeTransactionNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
         try transaction("BEGIN", locked: true, body)
+    }
+
+    public func makeEventJournal(hub: EventHub, keep: Int, logger: Logger) throws -> (any EventJournal)? {
+        try PostgresEventJournal(engine: self, hub: hub, keep: keep, logger: logger)
+    }
+
+    public func releaseIdleConnections() {
+        connections.closeIdle()
+    }
+
+    public func makeSharedRateLimits(logger: Logger) -> (any SharedRateLimits)? {
+        PostgresRateLimits(engine: self, logger: logger)
+    }
+
+    public func makePeriodicWorkLease(logger: Logger) -> (any PeriodicWorkLease)? {
+        PostgresTickLease(engine: self, logger: logger)
+    }
+
+    /// Statements outside any transaction, each committed on its own (the shared rate limits):
+    /// they never wait for the write lock.
+    func autocommit<Answer: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> Answer) async throws -> Answer {
+        try await threads.runIfActive {
+            let connection = try self.connections.checkOut()
+            let session = PostgresSession(connection: connection, dialect: self.statements, logger: self.logger)
+            defer { self.connections.checkIn(connection, healthy: session.isInsideTransaction) }
+            return try body(session)
+        }
+    }
+
+    /// A read snapshot on the calling thread (loading only: it waits for the database).
+    func readNow<Answer>(_ body: (PostgresSession) throws -> Answer) throws -> Answer {
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", locked: false) { try body($0 as! PostgresSession) }
+    }
+
+    /// A connection of its own, outside the pool (the event listener's, the tick lease's).
+    func openConnection() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration,
+                                             id: Int.random(in: 1_000_000...9_999_999), logger: logger).get()
     }
 
     /// One transaction on a connection of its own: committed when `body` returns, rolled back
@@ -168,8 +222,12 @@ final class PostgresConnectionPool: @unchecked Sendable {
     }
 
     func closeAll() {
+        lock.withLock { isClosed = true }
+        closeIdle()
+    }
+
+    func closeIdle() {
         let closing = lock.withLock {
-            isClosed = true
             defer { idle.removeAll() }
             return idle
         }

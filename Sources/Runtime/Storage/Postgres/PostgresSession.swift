@@ -69,6 +69,11 @@ final class PostgresSession: StorageSession {
         }
     }
 
+    /// A statement of the host's own, in PostgreSQL's dialect, with typed bindings.
+    func native(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try wait(connection.query(query, logger: logger))
+    }
+
     /// A statement of the host's own, without parameters.
     func send(_ sql: String, evenIfAborted: Bool = false) throws {
         _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger), evenIfAborted: evenIfAborted)
