@@ -71,7 +71,16 @@ static const stl_route routes[] = {
 #endif
 
 #ifdef MIGRATION_SQL
-static const stl_migration migrations[] = { { sizeof(stl_migration), 0, "001_things", MIGRATION_SQL } };
+/* MIGRATION_V1_1: the migration as a 1.1 plugin lays it out (no sql_postgres field at all). */
+#ifdef MIGRATION_V1_1
+#define MIGRATION_SIZE offsetof(stl_migration, sql_postgres)
+#else
+#define MIGRATION_SIZE sizeof(stl_migration)
+#endif
+#ifndef MIGRATION_SQL_POSTGRES
+#define MIGRATION_SQL_POSTGRES NULL
+#endif
+static const stl_migration migrations[] = { { MIGRATION_SIZE, 0, "001_things", MIGRATION_SQL, MIGRATION_SQL_POSTGRES } };
 #endif
 
 #ifdef ROUTE_SCHEMA
