@@ -41,10 +41,12 @@ struct Serve: AsyncParsableCommand {
         if !configuration.metricsBind.isEmpty { PrometheusExport.bootstrap() }
         var logger = Logger(label: "stelltron")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        // One server per database; `stelltron restore` checks this lock.
+        // One server per SQLite database; `stelltron restore` checks this lock. Replicas on one
+        // PostgreSQL database are the point of PostgreSQL: no lock there.
         let lock: ServerLock?
         do {
-            lock = configuration.databasePath == ":memory:" ? nil : try ServerLock(databasePath: configuration.databasePath)
+            let shared = configuration.databasePath == ":memory:" || StorageEngines.isPostgres(configuration.databasePath)
+            lock = shared ? nil : try ServerLock(databasePath: configuration.databasePath)
         } catch let error as StoreError {
             fail("refusing to start: \(error.message)")
         }
@@ -53,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         let runtime = try loadRuntime(configuration, logger: logger)
         logger.info("loaded \(runtime.plugins.count) plugins in \(ContinuousClock.now - started)", metadata: [
             "plugins": .string(runtime.plugins.map(\.id).joined(separator: ",")),
-            "database": .string(configuration.databasePath),
+            "database": .string(StorageEngines.describe(configuration.databasePath)),
         ])
         let app = try await buildApplication(runtime: runtime)
         try await app.runService()
@@ -251,7 +253,7 @@ struct Backup: AsyncParsableCommand {
     @OptionGroup var target: DatabaseOptions
 
     func run() async throws {
-        let path = try target.path()
+        let path = try target.sqlitePath("backup", instead: "pg_dump")
         do {
             try DatabaseBackup.copy(from: path, to: to)
         } catch let error as StoreError {
@@ -271,7 +273,7 @@ struct Restore: AsyncParsableCommand {
     @OptionGroup var target: DatabaseOptions
 
     func run() async throws {
-        let path = try target.path()
+        let path = try target.sqlitePath("restore", instead: "pg_restore")
         do {
             try DatabaseBackup.restore(from: file, to: path)
         } catch let error as StoreError {
@@ -317,7 +319,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Path of plugins.conf.")
     var config = "plugins.conf"
 
-    @Option(help: "SQLite file (beats STELLTRON_DATABASE, which beats plugins.conf).")
+    @Option(help: "SQLite file or postgres:// URL (beats STELLTRON_DATABASE, which beats plugins.conf).")
     var database: String?
 
     /// plugins.conf with `--database` applied, by the host's one rule.
@@ -325,9 +327,12 @@ struct DatabaseOptions: ParsableArguments {
         try loadConfiguration(config, options: database.map { ["database": $0] } ?? [:])
     }
 
-    /// `--database`, else STELLTRON_DATABASE, else plugins.conf.
-    func path() throws -> String {
-        try configuration().databasePath
+    /// `--database`, else STELLTRON_DATABASE, else plugins.conf: a SQLite file, for commands that
+    /// copy files (PostgreSQL has its own tools for that).
+    func sqlitePath(_ command: String, instead tool: String) throws -> String {
+        let path = try configuration().databasePath
+        if StorageEngines.isPostgres(path) { fail("\(command) copies a SQLite file; on PostgreSQL use \(tool)") }
+        return path
     }
 
     /// Every plugin of plugins.conf loaded on that database, logging warnings only.

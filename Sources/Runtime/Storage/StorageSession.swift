@@ -102,4 +102,10 @@ public enum StorageEngines {
     public static func isPostgres(_ database: String) -> Bool {
         PostgresLocation.isPostgres(database)
     }
+
+    /// The database for logs: a PostgreSQL URL without its password.
+    public static func describe(_ database: String) -> String {
+        guard isPostgres(database) else { return database }
+        return (try? PostgresLocation(database).redacted) ?? "postgres://…"
+    }
 }
