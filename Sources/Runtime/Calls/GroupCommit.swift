@@ -72,10 +72,10 @@ final class GroupCommit: @unchecked Sendable {
     /// the same rules as `submit`, for plugin creation while the runtime loads (nothing else can
     /// be queued yet).
     func runAlone(_ work: Work) throws -> Outcome {
-        let (outcomes, lastID) = try withoutActuallyEscaping(work) { work in
+        let (outcomes, recorded) = try withoutActuallyEscaping(work) { work in
             try engine.writeTransactionNow { session in try self.runAndRecord([work], in: session) }
         }
-        deliver(outcomes, lastID: lastID)
+        deliver(outcomes, recorded: recorded)
         return outcomes[0]
     }
 
@@ -87,12 +87,12 @@ final class GroupCommit: @unchecked Sendable {
                 let works = batch.map(\.work)
                 metrics.batchSize.record(works.count)
                 let start = DispatchTime.now().uptimeNanoseconds
-                let (results, lastID) = try await engine.writeTransaction { session in try self.runAndRecord(works, in: session) }
+                let (results, recorded) = try await engine.writeTransaction { session in try self.runAndRecord(works, in: session) }
                 metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
                 if let journal {
-                    await journal.catchUp(through: lastID)
+                    await journal.publish(recorded ?? [])
                 } else {
-                    deliver(results, lastID: nil)
+                    deliver(results, recorded: nil)
                 }
                 for (job, outcome) in zip(batch, results) {
                     job.continuation.resume(returning: Handoff(outcome))
@@ -125,7 +125,7 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     /// Runs the batch and, with a journal, records its kept events in the same transaction.
-    private func runAndRecord(_ batch: [Work], in session: StorageSession) throws -> ([Outcome], UInt64?) {
+    private func runAndRecord(_ batch: [Work], in session: StorageSession) throws -> ([Outcome], [HubEvent]?) {
         let outcomes = try Self.run(batch, in: session)
         guard let journal else { return (outcomes, nil) }
         let now = clock()
@@ -137,9 +137,9 @@ final class GroupCommit: @unchecked Sendable {
 
     /// After the commit: the kept events to the hub, or (with a journal, from a synchronous batch)
     /// a catch-up that publishes them shortly.
-    private func deliver(_ outcomes: [Outcome], lastID: UInt64?) {
+    private func deliver(_ outcomes: [Outcome], recorded: [HubEvent]?) {
         if let journal {
-            if let lastID { Task { await journal.catchUp(through: lastID) } }
+            if let recorded { Task { await journal.publish(recorded) } }
         } else {
             publish(outcomes.flatMap { $0.keep ? $0.events : [] })
         }

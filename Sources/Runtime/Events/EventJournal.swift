@@ -8,10 +8,13 @@ import Logging
 /// what its predecessors published. A host on SQLite has none: its hub numbers its own events.
 public protocol EventJournal: AnyObject, Sendable {
     /// Inside the batch's write transaction: numbers and stores the frames (`EventHub.frame`) in
-    /// order; answers the last id, or nil when there were none.
-    func record(_ events: [RecordedEvent], in session: StorageSession) throws -> UInt64?
+    /// order; answers them with their ids, or nil when there were none.
+    func record(_ events: [RecordedEvent], in session: StorageSession) throws -> [HubEvent]?
+    /// After the commit, before the batch answers: publishes the batch's own events — straight
+    /// to the hub when they follow what it published last, else by catching up from the table.
+    func publish(_ committed: [HubEvent]) async
     /// Publishes to the hub, in id order, every recorded event it has not published, at least up
-    /// to `id` (the producing batch waits for its own events to go out before it answers).
+    /// to `id`.
     func catchUp(through id: UInt64?) async
     /// Stops listening for other replicas' events.
     func stop()

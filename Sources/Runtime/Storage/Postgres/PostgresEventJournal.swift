@@ -57,7 +57,7 @@ final class PostgresEventJournal: EventJournal, @unchecked Sendable {
         if let connection { connection.close().whenComplete { _ in _ = connection } }
     }
 
-    func record(_ events: [RecordedEvent], in session: StorageSession) throws -> UInt64? {
+    func record(_ events: [RecordedEvent], in session: StorageSession) throws -> [HubEvent]? {
         guard !events.isEmpty, let session = session as? PostgresSession else { return nil }
         var binds = PostgresBindings(capacity: 4)
         binds.append(events.map(\.type))
@@ -87,7 +87,17 @@ final class PostgresEventJournal: EventJournal, @unchecked Sendable {
             cutoff.append(last - Int64(retention))
             _ = try session.native(PostgresQuery(unsafeSQL: "DELETE FROM host_events WHERE id <= $1", binds: cutoff))
         }
-        return UInt64(last)
+        let first = UInt64(last) - UInt64(events.count) + 1
+        return events.enumerated().map { HubEvent(id: first + UInt64($0.offset), type: $0.element.type, frame: $0.element.frame) }
+    }
+
+    func publish(_ committed: [HubEvent]) async {
+        guard let first = committed.first, let last = committed.last else { return }
+        // Nothing committed between what the hub has and this batch: no need to read it back.
+        if hub.lastEventID + 1 == first.id {
+            committed.forEach { hub.publish(recorded: $0) }
+        }
+        await catchUp(through: last.id)
     }
 
     func catchUp(through id: UInt64?) async {
