@@ -14,9 +14,7 @@ scratch config raises max_rated_kw so that the load is not bounded by physics. N
 `cryptography` package (Ed25519), like scripts/pi-sim.
 """
 import argparse
-import hashlib
 import json
-import secrets
 import os
 import signal
 import socket
@@ -28,6 +26,8 @@ import time
 import urllib.error
 import urllib.request
 
+from device_signature import signature_headers
+
 
 def request(port, method, path, body=None, token=None, device_key=None):
     data = json.dumps(body).encode() if body is not None else None
@@ -36,11 +36,8 @@ def request(port, method, path, body=None, token=None, device_key=None):
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     if device_key:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        message = "\n".join(["stelltron-device-v1", method, path, timestamp, nonce, hashlib.sha256(data).hexdigest()])
-        req.add_header("X-Device-Timestamp", timestamp)
-        req.add_header("X-Device-Nonce", nonce)
-        req.add_header("X-Device-Signature", device_key.sign(message.encode()).hex())
+        for name, value in signature_headers(device_key, method, path, data).items():
+            req.add_header(name, value)
     with urllib.request.urlopen(req, timeout=5) as response:
         return response.status, json.loads(response.read() or b"{}")
 

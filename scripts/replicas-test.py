@@ -20,7 +20,6 @@ Needs nginx (Debian's package), PostgreSQL (Debian's postgresql) and the `crypto
 Prints one line per check and exits 1 if any failed.
 """
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -34,7 +33,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
 from concurrent.futures import ThreadPoolExecutor
+
+from device_signature import signature_headers
 
 BALANCER = 18380
 REPLICAS = [18381, 18382, 18383]
@@ -61,11 +63,8 @@ def request(port, method, path, body=None, token=None, device_key=None, client=N
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     if device_key:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        message = "\n".join(["stelltron-device-v1", method, path, timestamp, nonce, hashlib.sha256(data).hexdigest()])
-        req.add_header("X-Device-Timestamp", timestamp)
-        req.add_header("X-Device-Nonce", nonce)
-        req.add_header("X-Device-Signature", device_key.sign(message.encode()).hex())
+        for name, value in signature_headers(device_key, method, path, data).items():
+            req.add_header(name, value)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"{}")
