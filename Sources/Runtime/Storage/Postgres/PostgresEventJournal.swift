@@ -36,8 +36,9 @@ final class PostgresEventJournal: EventJournal, @unchecked Sendable {
         publish(newest.rows)
         poller = Task { [weak self] in
             while !Task.isCancelled {
-                await self?.listenIfNeeded()
-                await self?.catchUp(through: nil)
+                guard let self else { return }
+                await self.listenIfNeeded()
+                await self.catchUp(through: nil)
                 try? await Task.sleep(for: .seconds(1))
             }
         }

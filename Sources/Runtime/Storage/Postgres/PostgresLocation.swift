@@ -28,9 +28,10 @@ struct PostgresLocation: Sendable, Equatable {
         }
         self.host = host
         self.port = url.port ?? 5432
-        self.user = user.removingPercentEncoding ?? user
-        self.password = url.password.map { $0.removingPercentEncoding ?? $0 }
-        self.database = database.removingPercentEncoding ?? database
+        // URLComponents answers these percent-decoded already.
+        self.user = user
+        self.password = url.password
+        self.database = database
         let schema = url.queryItems?.first { $0.name == "schema" }?.value
         if let schema, !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) || schema.isEmpty {
             throw StoreError(message: "schema must be letters, digits and _")
@@ -41,7 +42,11 @@ struct PostgresLocation: Sendable, Equatable {
     var configuration: PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
                                                              database: database, tls: .disable)
-        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "stelltron"),
+            // A transaction left open (a replica cut off mid-batch) must not hold the write lock for ever.
+            ("idle_in_transaction_session_timeout", "30000"),
+        ] + (schema.map { [("search_path", $0)] } ?? [])
         return configuration
     }
 
