@@ -128,7 +128,7 @@ struct CLITests {
         for library in ["StelltronLedger", "StelltronMarket", "StelltronIoT", "StelltronDefi", "StelltronDepin"] {
             let good = try run(["plugins", "check", BuildProducts.library(library)])
             #expect(good.status == 0, "\(library): \(good.stdout)")
-            #expect(good.stdout.contains("OK: 6 of 6 checks passed"))
+            #expect(good.stdout.contains("OK: 7 of 7 checks passed"))
         }
         // The probe misbehaves on purpose (a route that crashes, routes that ignore their body):
         // the validator names each case.
@@ -152,12 +152,25 @@ struct CLITests {
         let output = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(output["passed"] as? Bool == false)
         let checks = try #require(output["checks"] as? [[String: Any]])
-        #expect(checks.count == 6)
+        #expect(checks.count == 7)
         let byName = Dictionary(uniqueKeysWithValues: checks.map { ($0["check"] as? String ?? "", $0) })
         #expect(byName["load"]?["passed"] as? Bool == true)
         #expect(byName["services-answer"]?["passed"] as? Bool == false)
         #expect(((byName["services-answer"]?["details"] as? [String])?.first ?? "").contains("crashed the check"))
         #expect(byName["migrations-stable"]?["passed"] as? Bool == true)
+    }
+
+    /// What a host on PostgreSQL would refuse is found on SQLite already; a variant makes it pass.
+    @Test func aMigrationPostgreSQLCannotRunFailsThePortabilityCheck() throws {
+        let sqlite = "CREATE TABLE cfixture_things (at INTEGER); UPDATE cfixture_things SET at = strftime('%s', 'now')"
+        let refused = try run(["plugins", "check", try Fixtures.cPlugin([#"MIGRATION_SQL="\#(sqlite)""#])])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("FAIL migrations-portable"))
+        #expect(refused.stdout.contains("migration 001_things: strftime() is SQLite's"))
+        #expect(refused.stdout.contains("PASS migrations-stable"))
+        let variant = "CREATE TABLE cfixture_things (at BIGINT)"
+        let fixed = try run(["plugins", "check", try Fixtures.cPlugin([#"MIGRATION_SQL="\#(sqlite)""#, #"MIGRATION_SQL_POSTGRES="\#(variant)""#])])
+        #expect(fixed.stdout.contains("PASS migrations-portable"), "\(fixed.stdout)")
     }
 
     @Test func aSchemaThatIsNotJSONIsRefusedAndReported() throws {

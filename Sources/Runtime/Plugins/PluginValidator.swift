@@ -38,6 +38,8 @@ public enum PluginValidator {
         Check(name: "schemas-parse", summary: "every declared request and response schema is a JSON object", run: schemaProblems),
         Check(name: "migrations-stable", summary: "migrations apply once; a second start applies nothing and finds each one unedited",
               run: migrationProblems),
+        Check(name: "migrations-portable", summary: "every migration runs on PostgreSQL too: the host translates it, or it ships a PostgreSQL variant",
+              run: portabilityProblems),
     ]
 
     /// Runs one check in this process.
@@ -120,6 +122,25 @@ public enum PluginValidator {
         let declaration = try PluginChecker.declaration(file: file)
         return declaration.routes.compactMap { route in
             PluginRegistry.schemaProblem(route).map { "\(route.method) \(route.path): \($0)" }
+        }
+    }
+
+    /// What a host on PostgreSQL would refuse at load, found without one.
+    private static func portabilityProblems(_ file: String) async throws -> [String] {
+        let database = scratchDatabase()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: database).deletingLastPathComponent().path) }
+        let runtime = try scratchRuntime(file, database: database)
+        defer { runtime.shutdown() }
+        return (runtime.plugins.first?.declaration.migrations ?? []).compactMap { migration in
+            guard migration.postgresSQL == nil else { return nil }
+            do {
+                _ = try PostgresDialect.translateScript(migration.sql)
+                return nil
+            } catch let error as PostgresDialect.Untranslatable {
+                return "migration \(migration.id): \(error.message)"
+            } catch {
+                return "migration \(migration.id): \(error)"
+            }
         }
     }
 
