@@ -47,6 +47,11 @@ struct PostgresDialectTests {
         }
     }
 
+    @Test func aLoneColonOrAtSignIsNotAPlaceholder() throws {
+        #expect(try sql("SELECT a FROM t WHERE b = ':' OR c = 1 : 2") == "SELECT a FROM t WHERE b = ':' OR c = 1 : 2")
+        #expect(try sql("SELECT @ 1") == "SELECT @ 1")
+    }
+
     @Test func aScriptSplitsOnSemicolonsAndRefusesSQLiteTriggers() throws {
         #expect(try PostgresDialect.translateScript("CREATE TABLE a (x INTEGER); -- done\nCREATE INDEX a_x ON a (x);")
             == ["CREATE TABLE a (x BIGINT)", " -- done\nCREATE INDEX a_x ON a (x)"])

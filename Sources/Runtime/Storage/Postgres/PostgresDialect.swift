@@ -283,7 +283,8 @@ enum PostgresDialect {
                 // PostgreSQL's cast operator, in a migration's PostgreSQL variant.
                 at += 2
                 tokens.append(.other("::"))
-            case UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "$") where at + 1 < bytes.count && isWordByte(bytes[at + 1]):
+            case let sigil where [UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "$")].contains(sigil)
+                && at + 1 < bytes.count && isWordByte(bytes[at + 1]):
                 throw Untranslatable(message: "named placeholders are SQLite's: use plain ?")
             case UInt8(ascii: "="):
                 at += 1
