@@ -63,7 +63,8 @@ struct HostileClientTests {
     @Test func halfSentRequestsAreClosedAndConnectionsCapped() async throws {
         try await DomainHost.with(["ledger"], configure: {
             $0.connections.maxConnectionsPerIP = 4
-            $0.connections.requestTimeoutSeconds = 0.5
+            // Long enough that the four still hold their slots when the fifth comes, on a loaded machine.
+            $0.connections.requestTimeoutSeconds = 2
         }, over: .live) { host in
             let port = try #require(host.http.port)
             let slow = try (0..<4).map { _ in try RawConnection(port: port) }
@@ -75,9 +76,15 @@ struct HostileClientTests {
             #expect(await refused.receive().isEmpty) // closed at once: the address is at its quota
             let started = Date()
             for connection in slow { #expect(await connection.receiveAll().isEmpty) }
-            #expect(Date().timeIntervalSince(started) < 8) // 0.5 s, on a loaded machine
-            // Their slots are free again.
-            #expect(try await Self.exchange(port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 200"))
+            #expect(Date().timeIntervalSince(started) < 10) // 2 s, on a loaded machine
+            // Their slots are free again (the server counts a connection out when its channel goes
+            // inactive, which on a loaded machine may come just after the client saw it close).
+            var answer = ""
+            for _ in 0..<20 where !answer.hasPrefix("HTTP/1.1 200") {
+                answer = try await Self.exchange(port: port, Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                if !answer.hasPrefix("HTTP/1.1 200") { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
         }
     }
 
