@@ -26,7 +26,13 @@ start)
         [ "$(id -u)" = 0 ] && chown postgres "$dir"
         as_owner "$bin/initdb" -D "$dir" -U postgres --auth=trust --no-sync -E UTF8 >/dev/null
     fi
-    if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    if as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+        running=$(sed -n 4p "$dir/postmaster.pid")
+        if [ "$running" != "$port" ]; then
+            echo "the cluster in $dir already runs on port $running, not $port: stop it first (postgres-cluster.sh stop $dir)" >&2
+            exit 1
+        fi
+    else
         # fsync stays on: the replica script's SIGKILL case counts on acknowledged commits surviving.
         as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w start \
             -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=1000" >/dev/null
