@@ -1,6 +1,7 @@
 import Foundation
 
-/// Group commit for every call that writes. SQLite has one writer; instead of one transaction per
+/// Group commit for every call that writes. SQLite has one writer (and replicas on PostgreSQL
+/// share one write lock, `PostgresEngine`); instead of one transaction per
 /// call, the calls that queue up while the writer is busy run together in one transaction, each
 /// inside its own savepoint, and the batch commits once.
 ///

@@ -8,7 +8,8 @@ import Logging
 /// design: a write request is one transaction spanning all its service calls, events are
 /// published only after commit.
 // Sendable: everything is immutable after init except `isShutDown` (guarded by `shutdownLock`);
-// storage is GRDB's pool, which serialises its own access, and the C table is read-only.
+// storage (GRDB's pool, or the PostgreSQL engine's connection pool) serialises its own access,
+// and the C table is read-only.
 public final class PluginRuntime: @unchecked Sendable {
     public let configuration: HostConfiguration
     /// SQLite (`Store`) or PostgreSQL (`PostgresEngine`), as `configuration.databasePath` says.
