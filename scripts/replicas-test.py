@@ -7,6 +7,7 @@ Without --database it starts the private cluster of scripts/postgres-cluster.sh.
 creates a fresh database for the run. Then, through the balancer unless said otherwise:
 
   1. 20 parallel unstakes of one stake pay once; 20 parallel stakes of 10 LT from 100 LT: ten land;
+     a buy placed on replica 2 matches a sell placed on replica 1 (one order book);
   2. one signed energy report sent 10 times at once (same report_id, fresh nonces) mints once
      (every answer is the first one's);
   3. an SSE subscriber on replica 1 sees events made through replicas 2 and 3 directly;
@@ -260,6 +261,19 @@ def run_cases(binary, config, database, replicas, logs):
     hashes = {body.get("tx_hash") for status, body in answers if status == 200}
     check("one report_id sent 10 times at once mints once", minted == 1 and len(hashes) == 1,
           f"{sorted(status for status, _ in answers)}, {minted} mints, {len(hashes)} distinct tx_hash")
+
+    # The order book is one: a sell placed on replica 1 matches a buy placed on replica 2.
+    seller, seller_token = sign_in(bench)
+    buyer, buyer_token = sign_in(bench)
+    operator(binary, config, database, "ledger.mint", {"account": seller, "amount_micro": 1_000_000_000, "reason": "e2e"})
+    operator(binary, config, database, "ledger.mint", {"account": buyer, "amount_micro": 100_000_000, "reason": "e2e"})
+    sold = request(REPLICAS[0], "POST", "/api/v1/market/order/create", {"type": "sell", "kwh_amount": 0.5, "token_price": 9}, token=seller_token)
+    bought = request(REPLICAS[1], "POST", "/api/v1/market/order/create", {"type": "buy", "kwh_amount": 0.3, "token_price": 10}, token=buyer_token)
+    # (Cheaper sells listed earlier by energy reports match first: the book is the same for all.)
+    from_seller = [trade for trade in bought[1].get("trades") or [] if trade.get("donor_id") == seller]
+    check("a buy on replica 2 matches a sell placed on replica 1", sold[0] == 201 and bought[0] == 201 and bought[1].get("status") == "Matched"
+          and len(from_seller) == 1, f"sell {sold[0]}, buy {bought[0]} {bought[1].get('status')}, "
+          f"{len(bought[1].get('trades') or [])} trades, {len(from_seller)} with the seller")
 
     # 2. Events cross replicas; Last-Event-ID replays through another one.
     stream = SSE(REPLICAS[0])
