@@ -93,15 +93,6 @@ measure -s "$scratch/order.lua" "http://127.0.0.1:$port/api/v1/market/order/crea
 orders=$(curl -sf "http://127.0.0.1:$port/api/v1/market/orders" -H "Authorization: Bearer $token" | grep -o '"id"' | wc -l)
 echo "open orders listed after the run (capped at 1000 by the route): $orders"
 
-# Node data from 1 000 Pis with two nodes each.
-cat > "$scratch/ping.lua" <<'LUA'
-local sent = 0
-local body = '{"device_id":"rpi-%d","voltage":3.92,"battery_level":72.4,"state":"IDLE","connected_nodes":[{"uid":"NODE_A","voltage":3.92},{"uid":"NODE_B","voltage":3.61}],"nodes_detail":[{"uid":"NODE_A","ip":"192.168.1.101","voltage":3.92,"soc":72.4,"state":"IDLE"},{"uid":"NODE_B","ip":"192.168.1.102","voltage":3.61,"soc":28.1,"state":"IDLE"}]}'
-request = function()
-  sent = sent + 1
-  return wrk.format("POST", "/iot/ping", {["Content-Type"] = "application/json"}, string.format(body, sent % 1000))
-end
-LUA
 # Every node-data ping adds one to its device's total_count: compare with wrk's 2xx answers.
 # Requests still in flight when wrk stops may be stored without being counted, so stored may
 # exceed acknowledged by at most the number of connections; fewer stored would be a loss.
@@ -117,7 +108,7 @@ check_pings_stored() {
   echo "pings acknowledged with 2xx: $acknowledged; stored by this run: $added"
   if (( added < acknowledged )); then echo "LOST PINGS: $(( acknowledged - added ))"; fi
 }
-measure -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping"; ping_write=$rps
+measure -s scripts/wrk/node-data-ping.lua "http://127.0.0.1:$port/iot/ping"; ping_write=$rps
 check_pings_stored
 awk -v c="$ceiling" -v b="$balance_read" -v s="$supply_read" -v m="$price_read" -v w="$order_write" -v p="$ping_write" 'BEGIN {
   printf "ratios to /health: balance_read=%.2f supply_read=%.2f market_price=%.2f order_create=%.3f node_data_ping=%.3f\n", b / c, s / c, m / c, w / c, p / c }'
@@ -134,7 +125,7 @@ if (( pings > 0 )); then
   sleep 1
   rss_before=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
   pings_before=0
-  wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-64}" -d3600s -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping" > "$scratch/wrk.txt" &
+  wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-64}" -d3600s -s scripts/wrk/node-data-ping.lua "http://127.0.0.1:$port/iot/ping" > "$scratch/wrk.txt" &
   wrk_pid=$!
   # wrk cannot stop after a number of requests: watch the database, then interrupt it (wrk
   # prints its figures on SIGINT).

@@ -34,14 +34,6 @@ sed -e "s|127.0.0.1:8081|127.0.0.1:18481|; s|127.0.0.1:8082|127.0.0.1:18482|; s|
 mkdir -p "$scratch/nginx"
 export STELLTRON_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') STELLTRON_RATE_LIMIT_PER_MINUTE=0 LOG_LEVEL=warning
 
-cat > "$scratch/ping.lua" <<'LUA'
-local sent = 0
-local body = '{"device_id":"rpi-%d","voltage":3.92,"battery_level":72.4,"state":"IDLE","connected_nodes":[{"uid":"NODE_A","voltage":3.92},{"uid":"NODE_B","voltage":3.61}],"nodes_detail":[{"uid":"NODE_A","ip":"192.168.1.101","voltage":3.92,"soc":72.4,"state":"IDLE"},{"uid":"NODE_B","ip":"192.168.1.102","voltage":3.61,"soc":28.1,"state":"IDLE"}]}'
-request = function()
-  sent = sent + 1
-  return wrk.format("POST", "/iot/ping", {["Content-Type"] = "application/json"}, string.format(body, sent % 1000))
-end
-LUA
 
 wait_for() { for _ in $(seq 1 5000); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.005; done; echo "no server on $1"; exit 1; }
 
@@ -87,7 +79,7 @@ for round in $(seq 1 "$rounds"); do
     token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -d @"$scratch/proof.json" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
     wrk -t2 -c64 -d"$duration" -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/market/price" > "$scratch/wrk.txt"
     price=$(rps)
-    wrk -t2 -c64 -d"$duration" -s "$scratch/ping.lua" "http://127.0.0.1:$port/iot/ping" > "$scratch/wrk.txt"
+    wrk -t2 -c64 -d"$duration" -s scripts/wrk/node-data-ping.lua "http://127.0.0.1:$port/iot/ping" > "$scratch/wrk.txt"
     pings=$(rps)
     acknowledged=$(awk '/requests in/ {n=$1} /Non-2xx/ {bad=$5} END {print n - bad}' "$scratch/wrk.txt")
     stored=$(stored_pings)

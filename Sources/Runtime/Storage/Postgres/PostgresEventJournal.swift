@@ -27,13 +27,17 @@ final class PostgresEventJournal: EventJournal, @unchecked Sendable {
         self.hub = hub
         self.logger = logger
         retention = max(keep, 1024) * 4
-        let schema = try engine.readNow { session in try session.native("SELECT current_schema()").rows.first?.makeRandomAccess()[0].decode(String.self) } ?? "public"
-        channel = "stelltron_events_\(schema)"
-        // The last `keep` events, so that Last-Event-ID replay works on a replica that just started.
-        let newest = try engine.readNow { session in
-            try session.native(PostgresQuery(unsafeSQL: "SELECT id, type, frame FROM (SELECT id, type, frame FROM host_events ORDER BY id DESC LIMIT \(max(keep, 1))) AS newest ORDER BY id"))
+        // The schema names the channel (hosts on separate schemas do not wake each other), and the
+        // last `keep` events go to the hub, so that Last-Event-ID replay works on a replica that
+        // just started.
+        let (schema, newest) = try engine.readNow { session in
+            (try session.native("SELECT current_schema()").rows.first?.makeRandomAccess()[0].decode(String.self),
+             try session.native(PostgresQuery(unsafeSQL: """
+                SELECT id, type, frame FROM (SELECT id, type, frame FROM host_events ORDER BY id DESC LIMIT \(max(keep, 1))) AS newest ORDER BY id
+                """)).rows)
         }
-        publish(newest.rows)
+        channel = "stelltron_events_\(schema ?? "public")"
+        publish(newest)
         poller = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
