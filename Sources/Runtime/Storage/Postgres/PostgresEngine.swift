@@ -28,6 +28,9 @@ public final class PostgresEngine: StorageEngine, @unchecked Sendable {
     /// Transactions running at once on one replica (reads; writes queue for the lock anyway).
     static let threadCount = 16
 
+    /// A read scope: every statement sees one snapshot, and writes are refused.
+    static let beginSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
     /// The write lock's first key; the second is the schema's hash, so that hosts on separate
     /// schemas of one database (the tests) do not wait for each other.
     static let writeLockClass = 0x5354_4C54  // "STLT"
@@ -38,12 +41,8 @@ public final class PostgresEngine: StorageEngine, @unchecked Sendable {
         connections = PostgresConnectionPool(configuration: location.configuration, logger: logger)
         threads = NIOThreadPool(numberOfThreads: Self.threadCount)
         threads.start()
-        do {
-            try prepareDatabase()
-        } catch {
-            close()
-            throw error
-        }
+        // Should this throw, the engine is fully initialised and its deinit closes what it opened.
+        try prepareDatabase()
     }
 
     deinit {
@@ -102,7 +101,7 @@ public final class PostgresEngine: StorageEngine, @unchecked Sendable {
         // `body` runs once, on the thread the pool picks; its answer comes back to this task alone.
         let handed = Handoff(body)
         return try await threads.runIfActive {
-            Handoff(try self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", locked: false) { try handed.value($0) })
+            Handoff(try self.transaction(Self.beginSnapshot, locked: false) { try handed.value($0) })
         }.value
     }
 
@@ -146,7 +145,7 @@ public final class PostgresEngine: StorageEngine, @unchecked Sendable {
 
     /// A read snapshot on the calling thread (loading only: it waits for the database).
     func readNow<Answer>(_ body: (PostgresSession) throws -> Answer) throws -> Answer {
-        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", locked: false) { try body($0 as! PostgresSession) }
+        try transaction(Self.beginSnapshot, locked: false) { try body($0 as! PostgresSession) }
     }
 
     /// A connection of its own, outside the pool (the event listener's, the tick lease's).
