@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import StelltronHost
 import StelltronTesting
+import Synchronization
 import Testing
 
 /// `/iot/events` as a browser sees it, over a raw socket.
@@ -78,17 +79,23 @@ struct EventHubTests {
         let hub = EventHub(replayCapacity: 10, subscriberQueueCapacity: 4)
         let slow = hub.subscribe()
         let fast = hub.subscribe()
-        var received = 0
+        let read = Mutex(0)
         let reader = Task {
             var count = 0
-            for await _ in fast.events { count += 1; if count == 100 { break } }
+            for await _ in fast.events {
+                count += 1
+                read.withLock { $0 = count }
+                if count == 100 { break }
+            }
             return count
         }
-        for _ in 0..<100 {
+        for sent in 1...100 {
             hub.publish(type: "tick", payloadJSON: payload, at: Date())
-            try await Task.sleep(for: .microseconds(200))
+            // The fast subscriber reads each event before the next (however loaded the machine):
+            // only the one that never reads may fall behind.
+            for _ in 0..<5000 where read.withLock({ $0 }) < sent { try await Task.sleep(for: .microseconds(200)) }
         }
-        received = await reader.value
+        let received = await reader.value
         #expect(received == 100)
         #expect(hub.droppedSubscribers == 1)
         // The slow one still gets what was queued before it was cut off, then its stream ends.

@@ -118,6 +118,8 @@ final class PostgresEventJournal: EventJournal, @unchecked Sendable {
                 }
                 publish(rows)
                 if rows.count < 2000 { return }
+            } catch is CancellationError {
+                return // the runtime is shutting down
             } catch {
                 logger.warning("could not read the event journal", metadata: ["error": .string(String(reflecting: error))])
                 return
