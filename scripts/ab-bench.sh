@@ -3,7 +3,8 @@
 # at a time, wrk -t2 -c64 for DURATION per path, ROUNDS rounds; prints req/s and the server's CPU
 # time per request for each round, then the medians for A and B and the ratios B/A.
 #   scripts/ab-bench.sh /path/to/old/.build/release .build/release
-# PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price.
+# PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price. DATABASE, a
+# postgres://USER@HOST:PORT/DB URL, runs both builds on PostgreSQL: each run on a fresh database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(cd "$1" && pwd) b=$(cd "$2" && pwd)
@@ -14,7 +15,14 @@ trap 'rm -rf "$scratch"' EXIT
 run() { # $1 label, $2 bin
   sed -e "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$2\"|" plugins.conf > "$scratch/plugins.conf"
   rm -rf "$scratch/db"; mkdir -p "$scratch/db"
-  STELLTRON_RATE_LIMIT_PER_MINUTE=0 LOG_LEVEL=warning "$2/stelltron" serve --config "$scratch/plugins.conf" --port 18282 --database "$scratch/db/db.sqlite" &
+  local database="$scratch/db/db.sqlite"
+  if [[ -n ${DATABASE:-} ]]; then
+    local name="ab_$(date +%s%N)"
+    psql -q "$DATABASE" -c "CREATE DATABASE $name"
+    database="${DATABASE%/*}/$name"
+  fi
+  STELLTRON_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') STELLTRON_RATE_LIMIT_PER_MINUTE=0 LOG_LEVEL=warning \
+    "$2/stelltron" serve --config "$scratch/plugins.conf" --port 18282 --database "$database" &
   local pid=$!
   for _ in $(seq 1 500); do curl -sf localhost:18282/health >/dev/null && break; sleep 0.02; done
   curl -sf -X POST localhost:18282/iot/ping -d '{"device_id":"rpi-1","voltage":3.9,"battery_level":50}' >/dev/null || true
