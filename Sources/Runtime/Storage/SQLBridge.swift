@@ -14,17 +14,8 @@ enum SQLBridge {
     /// the values through unspecialised generic code that cost more than executing the
     /// statement. GRDB is told the arguments are set (to none), then the values are bound.
     static func bind(parametersJSON data: Data, to statement: Statement) throws {
-        let message = "parameters must be a JSON array of scalars (number, string, boolean or null)"
-        var parameters: [JSONValue] = []
-        if !data.isEmpty {
-            guard case .array(let parsed)? = try? JSONValue.parse(data) else { throw BridgeError(message: message) }
-            parameters = parsed
-        }
         let sqlite = statement.sqliteStatement
-        let expected = Int(sqlite3_bind_parameter_count(sqlite))
-        guard parameters.count == expected else {
-            throw BridgeError(message: "the statement has \(expected) parameters but \(parameters.count) values were given")
-        }
+        let parameters = try StorageParameters.parse(data, expected: Int(sqlite3_bind_parameter_count(sqlite)))
         statement.setUncheckedArguments(StatementArguments())
         for (offset, parameter) in parameters.enumerated() {
             let index = Int32(offset + 1)
@@ -41,7 +32,7 @@ enum SQLBridge {
                         return sqlite3_bind_text(sqlite, index, base, Int32(chars.count), sqliteTransient)
                     }
                 }
-            case .array, .object: throw BridgeError(message: message)
+            case .array, .object: throw StorageFailure(kind: .parameters, message: StorageParameters.shape)
             }
             guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
         }

@@ -50,6 +50,24 @@ public struct StorageFailure: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+/// The ABI's statement parameters, checked the same way whatever the engine binds them to.
+enum StorageParameters {
+    static let shape = "parameters must be a JSON array of scalars (number, string, boolean or null)"
+
+    /// `[1, 2.5, "x", true, null]` (no bytes: none), exactly as many as the statement's `?`.
+    static func parse(_ data: Data, expected: Int) throws -> [JSONValue] {
+        var parameters: [JSONValue] = []
+        if !data.isEmpty {
+            guard case .array(let parsed)? = try? JSONValue.parse(data) else { throw StorageFailure(kind: .parameters, message: shape) }
+            parameters = parsed
+        }
+        guard parameters.count == expected else {
+            throw StorageFailure(kind: .parameters, message: "the statement has \(expected) parameters but \(parameters.count) values were given")
+        }
+        return parameters
+    }
+}
+
 /// Where call scopes get their sessions: read snapshots and write transactions.
 public protocol StorageEngine: AnyObject, Sendable {
     /// Runs `body` on a read snapshot, off the caller's thread.

@@ -10,7 +10,7 @@ import StelltronPluginKit
 ///
 /// PostgreSQL differs from SQLite in one way a plugin can see: a failed statement aborts the
 /// transaction up to the innermost savepoint, so statements after it in the same call fail too
-/// until the host rolls that call back (ABI.md, "Storage on PostgreSQL").
+/// until the host rolls that call back (ABI.md, "Storage").
 final class PostgresSession: StorageSession {
     let connection: PostgresConnection
     private let dialect: PostgresStatements
@@ -55,7 +55,7 @@ final class PostgresSession: StorageSession {
     }
 
     func tableNames() throws -> Set<String> {
-        let result = try wait(connection.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()", logger: logger))
+        let result = try native("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         return Set(try result.rows.map { try $0.makeRandomAccess()[0].decode(String.self) })
     }
 
@@ -115,15 +115,7 @@ final class PostgresSession: StorageSession {
 /// reads as a boolean in `CASE WHEN ?` and as an integer in an integer column).
 enum PostgresParameters {
     static func bind(_ data: Data, expected: Int) throws -> PostgresBindings {
-        let message = "parameters must be a JSON array of scalars (number, string, boolean or null)"
-        var parameters: [JSONValue] = []
-        if !data.isEmpty {
-            guard case .array(let parsed)? = try? JSONValue.parse(data) else { throw StorageFailure(kind: .parameters, message: message) }
-            parameters = parsed
-        }
-        guard parameters.count == expected else {
-            throw StorageFailure(kind: .parameters, message: "the statement has \(expected) parameters but \(parameters.count) values were given")
-        }
+        let parameters = try StorageParameters.parse(data, expected: expected)
         var binds = PostgresBindings(capacity: parameters.count)
         for parameter in parameters {
             switch parameter {
@@ -132,7 +124,7 @@ enum PostgresParameters {
             case .double(let value): binds.append(value)
             case .bool(let value): binds.append(UntypedText(value ? "1" : "0"))
             case .string(let value): binds.append(UntypedText(value))
-            case .array, .object: throw StorageFailure(kind: .parameters, message: message)
+            case .array, .object: throw StorageFailure(kind: .parameters, message: StorageParameters.shape)
             }
         }
         return binds
