@@ -62,8 +62,10 @@ enum PostgresDialect {
         var parameter = 0
         var index = 0
         let significant = tokens.indices.filter { if case .verbatim = tokens[$0] { return false } else { return true } }
+        // Each significant token's place among them, so that looking ahead is not a search.
+        let rank = Dictionary(uniqueKeysWithValues: significant.enumerated().map { ($1, $0) })
         func next(_ position: Int, _ offset: Int) -> Token? {
-            guard let at = significant.firstIndex(of: position), at + offset < significant.count else { return nil }
+            guard let at = rank[position], at + offset < significant.count else { return nil }
             return tokens[significant[at + offset]]
         }
         let needsAlias = unnamedSubqueries(tokens, significant: significant)
@@ -84,7 +86,7 @@ enum PostgresDialect {
                 if isCall && sqliteOnlyFunctions.contains(lower) {
                     throw Untranslatable(message: "\(lower)() is SQLite's and has no PostgreSQL translation: compute it in the plugin or ship a PostgreSQL variant of the migration")
                 }
-                if sqliteOnlyWords.contains(lower) && !(isCall) {
+                if sqliteOnlyWords.contains(lower) && !isCall {
                     throw Untranslatable(message: "\(word) is SQLite's and has no PostgreSQL translation")
                 }
                 if lower == "autoincrement" { continue }
