@@ -76,7 +76,12 @@ final class GroupCommit: @unchecked Sendable {
         let (outcomes, recorded) = try withoutActuallyEscaping(work) { work in
             try engine.writeTransactionNow { session in try self.runAndRecord([work], in: session) }
         }
-        deliver(outcomes, recorded: recorded)
+        if let journal {
+            // Loading waits for nothing: the batch's events go out shortly, in id order.
+            if let recorded { Task { await journal.publish(recorded) } }
+        } else {
+            publish(Self.kept(outcomes))
+        }
         return outcomes[0]
     }
 
@@ -93,7 +98,7 @@ final class GroupCommit: @unchecked Sendable {
                 if let journal {
                     await journal.publish(recorded ?? [])
                 } else {
-                    deliver(results, recorded: nil)
+                    publish(Self.kept(results))
                 }
                 for (job, outcome) in zip(batch, results) {
                     job.continuation.resume(returning: Handoff(outcome))
@@ -130,20 +135,15 @@ final class GroupCommit: @unchecked Sendable {
         let outcomes = try Self.run(batch, in: session)
         guard let journal else { return (outcomes, nil) }
         let now = clock()
-        let events = outcomes.flatMap { $0.keep ? $0.events : [] }.map {
+        let events = Self.kept(outcomes).map {
             RecordedEvent(type: $0.type, frame: EventHub.frame(type: $0.type, payloadJSON: $0.payloadJSON, at: now))
         }
         return (outcomes, try journal.record(events, in: session))
     }
 
-    /// After the commit: the kept events to the hub, or (with a journal, from a synchronous batch)
-    /// a catch-up that publishes them shortly.
-    private func deliver(_ outcomes: [Outcome], recorded: [HubEvent]?) {
-        if let journal {
-            if let recorded { Task { await journal.publish(recorded) } }
-        } else {
-            publish(outcomes.flatMap { $0.keep ? $0.events : [] })
-        }
+    /// The events of the calls that keep their work, in call order.
+    private static func kept(_ outcomes: [Outcome]) -> [PendingEvent] {
+        outcomes.flatMap { $0.keep ? $0.events : [] }
     }
 
     private static func run(_ batch: [Work], in session: StorageSession) throws -> [Outcome] {

@@ -63,7 +63,9 @@ final class PostgresEventJournal: EventJournal, @unchecked Sendable {
     }
 
     func record(_ events: [RecordedEvent], in session: StorageSession) throws -> [HubEvent]? {
-        guard !events.isEmpty, let session = session as? PostgresSession else { return nil }
+        guard !events.isEmpty else { return nil }
+        // The engine that made this journal made the session: an event is never dropped silently.
+        let session = session as! PostgresSession
         var binds = PostgresBindings(capacity: 4)
         binds.append(events.map(\.type))
         binds.append(events.map(\.frame))
