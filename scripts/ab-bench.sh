@@ -16,11 +16,7 @@ run() { # $1 label, $2 bin
   sed -e "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$2\"|" plugins.conf > "$scratch/plugins.conf"
   rm -rf "$scratch/db"; mkdir -p "$scratch/db"
   local database="$scratch/db/db.sqlite"
-  if [[ -n ${DATABASE:-} ]]; then
-    local name="ab_$(date +%s%N)"
-    psql -q "$DATABASE" -c "CREATE DATABASE $name"
-    database="${DATABASE%/*}/$name"
-  fi
+  if [[ -n ${DATABASE:-} ]]; then database=$(scripts/postgres-cluster.sh database "$DATABASE" ab); fi
   STELLTRON_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') STELLTRON_RATE_LIMIT_PER_MINUTE=0 LOG_LEVEL=warning \
     "$2/stelltron" serve --config "$scratch/plugins.conf" --port 18282 --database "$database" &
   local pid=$!

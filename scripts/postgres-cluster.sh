@@ -3,13 +3,22 @@
 #
 #   scripts/postgres-cluster.sh start [DIR] [PORT]   # initdb on first use, start, create database `stelltron`
 #   scripts/postgres-cluster.sh stop  [DIR]
+#   scripts/postgres-cluster.sh database URL PREFIX   # a fresh database PREFIX_<time> on URL's server; prints its URL
 #
 # Debian's `postgresql` package (apt-get install -y postgresql) provides the binaries. The cluster
 # belongs to the `postgres` system user when run as root (PostgreSQL refuses to run as root), to
 # the caller otherwise; it listens on 127.0.0.1 only, with `trust` authentication for loopback —
 # a throwaway cluster, not a production setup. Prints the URL to pass as `--database`.
 set -euo pipefail
-action=${1:?usage: postgres-cluster.sh start|stop [DIR] [PORT]}
+action=${1:?usage: postgres-cluster.sh start|stop [DIR] [PORT] | database URL PREFIX}
+if [ "$action" = database ]; then
+    # For the benchmarks and the replica script: each run on an empty database of its own.
+    server=${2:?usage: postgres-cluster.sh database URL PREFIX}
+    name="${3:?usage: postgres-cluster.sh database URL PREFIX}_$(date +%s%N)"
+    psql -q "$server" -c "CREATE DATABASE $name"
+    echo "${server%/*}/$name"
+    exit 0
+fi
 dir=${2:-/tmp/stelltron-pg}
 port=${3:-55432}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -45,6 +54,6 @@ stop)
     as_owner "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
     ;;
 *)
-    echo "usage: postgres-cluster.sh start|stop [DIR] [PORT]" >&2; exit 2
+    echo "usage: postgres-cluster.sh start|stop [DIR] [PORT] | database URL PREFIX" >&2; exit 2
     ;;
 esac

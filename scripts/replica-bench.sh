@@ -47,9 +47,7 @@ start() {
       "$bin/stelltron" serve --config "$scratch/plugins.conf" --port 18480 --database "$database" & pids+=($!)
       port=18480; wait_for 18480 ;;
     pg-1|pg-3)
-      local name="bench_$(date +%s%N)"
-      psql -q "$server_url" -c "CREATE DATABASE $name"
-      database="${server_url%/*}/$name"
+      database=$(scripts/postgres-cluster.sh database "$server_url" bench)
       local ports=(18481); [[ $1 == pg-3 ]] && ports=(18481 18482 18483)
       for p in "${ports[@]}"; do "$bin/stelltron" serve --config "$scratch/plugins.conf" --port "$p" --database "$database" & pids+=($!); done
       for p in "${ports[@]}"; do wait_for "$p"; done

@@ -126,9 +126,8 @@ def main():
     args = parser.parse_args()
     binary = os.path.abspath(os.path.join(args.bin, "stelltron"))
     server_url = args.database or subprocess.check_output(["scripts/postgres-cluster.sh", "start"], text=True).strip()
-    name = f"stelltron_e2e_{secrets.token_hex(4)}"
-    subprocess.check_call(["psql", "-q", server_url, "-c", f"CREATE DATABASE {name}"])
-    database = server_url.rsplit("/", 1)[0] + "/" + name
+    database = subprocess.check_output(["scripts/postgres-cluster.sh", "database", server_url, "stelltron_e2e"], text=True).strip()
+    name = database.rsplit("/", 1)[1]
 
     scratch = tempfile.mkdtemp(prefix="stelltron-replicas-")
     config = os.path.join(scratch, "plugins.conf")
