@@ -26,7 +26,7 @@ struct DomainHost: Sendable {
         })
         configuration.rateLimitPerMinute = 0 // the clock stands still unless a test moves it
         configure(&configuration)
-        let runtime = try Fixtures.runtime(configuration, clock: clock)
+        let runtime = try await Fixtures.runtimeOffThePool(configuration, clock: clock)
         try await buildApplication(runtime: runtime, port: 0).test(setup) { http in
             try await body(DomainHost(http: http, runtime: runtime, clock: clock))
         }

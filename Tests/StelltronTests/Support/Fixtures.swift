@@ -59,6 +59,21 @@ extension Fixtures {
     }
 }
 
+extension Fixtures {
+    /// `runtime`, loaded on a thread of its own. Loading waits for storage synchronously (on
+    /// PostgreSQL: hundreds of round trips for the migrations); on Swift's two cooperative threads
+    /// here, parallel tests loading at once would stall every other test's tasks — their SSE
+    /// keep-alives, their timeouts — for seconds.
+    static func runtimeOffThePool(_ configuration: HostConfiguration, clock: TestClock? = nil) async throws -> PluginRuntime {
+        let loaded: Result<PluginRuntime, Error> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: Result { try runtime(configuration, clock: clock) })
+            }
+        }
+        return try loaded.get()
+    }
+}
+
 /// A clock tests move by hand.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
