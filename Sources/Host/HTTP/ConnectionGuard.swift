@@ -146,7 +146,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 }
 
 /// A server child channel that puts `ConnectionGuardHandler` first on every connection, then
-/// sets up the HTTP/1 + WebSocket channel as usual.
+/// sets up the HTTP/1 + WebSocket channel as usual, and runs the connection's task on the
+/// connection's own event loop (`EventLoopTaskExecutor`).
 struct GuardedChannel: ServerChildChannel {
     typealias Value = HTTP1WebSocketUpgradeChannel.Value
     let inner: HTTP1WebSocketUpgradeChannel
@@ -159,6 +160,8 @@ struct GuardedChannel: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await inner.handle(value: value, logger: logger)
+        }
     }
 }

@@ -65,8 +65,14 @@ final class SQLiteSession: StorageSession {
 extension Store: StorageEngine {
     public func read<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
         // `body` runs once, on the reader GRDB picks; its answer comes back to this task alone.
-        let handed = Handoff(body)
-        return try await pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
+        try readNow(body)
+    }
+
+    func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
+        try withoutActuallyEscaping(body) { body in
+            let handed = Handoff(body)
+            return try pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
+        }
     }
 
     public func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
