@@ -56,7 +56,7 @@ public final class PluginRuntime: @unchecked Sendable {
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)
         self.hub = hub
-        let metrics = CallMetrics(plugins: configuration.plugins.map(\.id))
+        let metrics = CallMetrics(plugins: configuration.plugins.map(\.id), timed: !configuration.metricsBind.isEmpty)
         self.metrics = metrics
         journal = try self.store.makeEventJournal(hub: hub, keep: configuration.eventReplayCapacity, logger: logger)
         groupCommit = GroupCommit(engine: self.store, metrics: metrics, journal: journal, clock: clock) { events in
@@ -116,7 +116,7 @@ public final class PluginRuntime: @unchecked Sendable {
 
     private func create(_ plugin: LoadedPlugin) throws {
         let outcome = try performAtLoad(requestID: "load-\(plugin.id)") { scope in
-            let outcome = metrics.measure(plugin.id, "load") {
+            let outcome = metrics.measure(plugin.id, .load) {
                 CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.create(api: table, ctx: $0) }
             }
             return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
@@ -171,7 +171,7 @@ public final class PluginRuntime: @unchecked Sendable {
         for event in produced {
             for plugin in registry.plugins where plugin.subscribes(to: event.type) {
                 let arena = CStringArena()
-                metrics.measure(plugin.id, "event") {
+                metrics.measure(plugin.id, .event) {
                     CallContext(runtime: self, plugin: plugin, scope: scope).withPointer {
                         plugin.deliverEvent(type: arena.str(event.type), payload: arena.str(event.payloadJSON), ctx: $0)
                     }
@@ -215,7 +215,7 @@ public final class PluginRuntime: @unchecked Sendable {
         let request = marshaled.request
         let context = CallContext(runtime: self, plugin: plugin, scope: scope)
         let result = withUnsafePointer(to: &marshaled.raw) { pointer in
-            metrics.measure(plugin.id, "route") { context.withPointer { plugin.handle(pointer, ctx: $0) } }
+            metrics.measure(plugin.id, .route) { context.withPointer { plugin.handle(pointer, ctx: $0) } }
         }
         guard result.status == STL_OK, (100...599).contains(result.httpStatus) else {
             logger.error("plugin failed", metadata: [
@@ -246,28 +246,13 @@ public final class PluginRuntime: @unchecked Sendable {
             }
             return HostServices.call(entry, request: request.data, from: caller)
         }
-        let prefix = String(name.prefix { $0 != "." })
-        let target: LoadedPlugin
-        let service: PluginDeclaration.Service
-        if let slotPlugin = registry.slots[prefix] {
-            guard let declared = slotPlugin.declaration.services.first(where: { $0.name == name }) else {
-                return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("plugin '\(slotPlugin.id)' in slot \(prefix) offers no service \(name)".utf8))
-            }
-            (target, service) = (slotPlugin, declared)
-        } else if let entry = registry.services[name] {
-            (target, service) = entry
-        } else if let stub = stubServices[name] {
-            let answer = stub(request.data)
-            return .init(status: answer.status, body: answer.body)
-        } else {
-            return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("no loaded plugin offers service \(name)".utf8))
-        }
-        if service.writes && !caller.scope.canWrite {
+        guard let target = registry.serviceTargets[name] else { return unresolved(name, request: request) }
+        if target.service.writes && !caller.scope.canWrite {
             return .init(status: STL_ERR_STORAGE, body: Data("service \(name) writes and cannot be called from a read-only route".utf8))
         }
-        let child = CallContext(runtime: self, plugin: target, scope: caller.scope, depth: caller.depth + 1)
-        let nameStr = CStringArena()
-        let call = { self.metrics.measure(target.id, "service") { child.withPointer { target.callService(nameStr.str(name), request: request, ctx: $0) } } }
+        let plugin = target.plugin
+        let child = CallContext(runtime: self, plugin: plugin, scope: caller.scope, depth: caller.depth + 1)
+        let call = { self.metrics.measure(plugin.id, .service) { child.withPointer { ctx in target.withName { plugin.callService($0, request: request, ctx: ctx) } } } }
         guard caller.scope.canWrite else { return call() }
 
         let eventCount = caller.scope.events.count
@@ -286,6 +271,19 @@ public final class PluginRuntime: @unchecked Sendable {
         return outcome
     }
 
+    /// A name no loaded plugin answers: a filled slot's plugin that lacks it, a test stub, or nothing.
+    private func unresolved(_ name: String, request: stl_str) -> LoadedPlugin.Outcome {
+        let prefix = String(name.prefix { $0 != "." })
+        if let slotPlugin = registry.slots[prefix] {
+            return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("plugin '\(slotPlugin.id)' in slot \(prefix) offers no service \(name)".utf8))
+        }
+        if let stub = stubServices[name] {
+            let answer = stub(request.data)
+            return .init(status: answer.status, body: answer.body)
+        }
+        return .init(status: STL_ERR_UNKNOWN_SERVICE, body: Data("no loaded plugin offers service \(name)".utf8))
+    }
+
     // MARK: - Events and ticks
 
     private static func publish(_ events: [PendingEvent], to hub: EventHub, at now: Date) {
@@ -297,7 +295,7 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Runs one plugin's periodic work in a tick scope; an error rolls it back and is logged.
     public func tick(_ plugin: LoadedPlugin) async throws {
         try await perform(.tick, requestID: "tick-\(plugin.id)") { scope in
-            let outcome = self.metrics.measure(plugin.id, "tick") {
+            let outcome = self.metrics.measure(plugin.id, .tick) {
                 CallContext(runtime: self, plugin: plugin, scope: scope).withPointer { plugin.tick(ctx: $0) }
             }
             if outcome.status != STL_OK {

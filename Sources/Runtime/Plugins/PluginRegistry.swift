@@ -18,6 +18,8 @@ public struct PluginRegistry {
     let services: [String: (plugin: LoadedPlugin, service: PluginDeclaration.Service)]
     /// slot name → the plugin that fills it.
     let slots: [String: LoadedPlugin]
+    /// Every service name a call can reach, resolved (`ServiceTarget`).
+    let serviceTargets: [String: ServiceTarget]
     /// Every declared hook point, by name, with the plugin that declared it.
     let hookPoints: [String: (plugin: LoadedPlugin, point: PluginDeclaration.HookPoint)]
 
@@ -104,6 +106,7 @@ public struct PluginRegistry {
         self.services = services
         self.slots = slots
         self.hookPoints = hookPoints
+        serviceTargets = ServiceTarget.table(services: services, slots: slots)
     }
 
     /// Why a route's declared JSON Schemas are unusable, or nil: each must be a JSON object (the
