@@ -1,88 +1,115 @@
 import Foundation
 
-/// Writes JSON text directly into a string: compact, keys sorted, slashes unescaped, numbers as
+/// Writes JSON text directly into bytes: compact, keys sorted, slashes unescaped, numbers as
 /// Foundation's `JSONEncoder` writes them (`100.0` → `100`), so switching a payload from the
-/// encoder to the writer changes no byte.
+/// encoder to the writer changes no byte. Bytes, not a `String`: appending to a string pays its
+/// capacity and flag bookkeeping on every piece, measurable on every row and answer a plugin
+/// writes (the slot-call profile). The `String` forms remain for callers that hold one.
 public enum JSONWriter {
     /// Appends `string` as a JSON string literal (RFC 8259 escaping).
-    public static func appendString(_ string: String, to out: inout String) {
-        out += "\""
-        var clean = true
-        for byte in string.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            clean = false
-            break
-        }
-        if clean {
-            out += string
-        } else {
-            for scalar in string.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case let c where c.value < 0x20:
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(quote)
+        var string = string
+        string.withUTF8 { utf8 in
+            var clean = 0
+            for index in utf8.indices {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == quote || byte == backslash else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean..<index]))
+                appendEscape(of: byte, to: &out)
+                clean = index + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean...]))
         }
-        out += "\""
+        out.append(quote)
     }
 
     /// Appends a finite number the way `JSONEncoder` does; non-finite numbers are not JSON and
     /// become `null`.
-    public static func appendDouble(_ value: Double, to out: inout String) {
+    public static func appendDouble(_ value: Double, to out: inout [UInt8]) {
         guard value.isFinite else {
-            out += "null"
+            out.append(contentsOf: "null".utf8)
             return
         }
         let text = value.description
-        out += text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+        out.append(contentsOf: text.hasSuffix(".0") ? text.utf8.dropLast(2) : text.utf8[...])
+    }
+
+    public static func appendString(_ string: String, to out: inout String) {
+        var bytes: [UInt8] = []
+        appendString(string, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func appendDouble(_ value: Double, to out: inout String) {
+        var bytes: [UInt8] = []
+        appendDouble(value, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 
     public static func quoted(_ string: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         appendString(string, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
+        out.append(backslash)
+        switch byte {
+        case quote, backslash: out.append(byte)
+        case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+        default:
+            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]])
+        }
     }
 }
 
 extension JSONValue {
     /// The value as compact JSON text with sorted keys.
-    public var jsonText: String {
-        var out = ""
+    public var jsonText: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    public var jsonData: Data { Data(jsonBytes) }
+
+    private var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
         write(to: &out)
         return out
     }
 
-    public var jsonData: Data { Data(jsonText.utf8) }
-
     public func write(to out: inout String) {
+        out += jsonText
+    }
+
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: value ? "true".utf8 : "false".utf8)
+        case .int(let value): out.append(contentsOf: String(value).utf8)
         case .double(let value): JSONWriter.appendDouble(value, to: &out)
         case .string(let value): JSONWriter.appendString(value, to: &out)
         case .array(let elements):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 element.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
-                JSONWriter.appendString(key, to: &out)
-                out += ":"
-                members[key]!.write(to: &out)
+            out.append(UInt8(ascii: "{"))
+            // Sorted pairs, not sorted keys looked up again: one hash less per member.
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 }

@@ -73,31 +73,32 @@ enum SQLBridge {
     /// The statement's rows → `[{"column": value, ...}, ...]`, written while stepping through
     /// them (no copy of each row, no intermediate objects).
     static func json(rowsOf statement: Statement) throws -> Data {
-        var out = "["
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(256)
         var index = 0
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() {
-            if index > 0 { out += "," }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             index += 1
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             var first = true
             for (column, value) in row {
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 JSONWriter.appendString(column, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 append(value, to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
-        out += "]"
-        return Data(out.utf8)
+        out.append(UInt8(ascii: "]"))
+        return Data(out)
     }
 
-    private static func append(_ value: DatabaseValue, to out: inout String) {
+    private static func append(_ value: DatabaseValue, to out: inout [UInt8]) {
         switch value.storage {
-        case .null: out += "null"
-        case .int64(let int): out += String(int)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .int64(let int): out.append(contentsOf: String(int).utf8)
         case .double(let double): JSONWriter.appendDouble(double, to: &out)
         case .string(let string): JSONWriter.appendString(string, to: &out)
         case .blob(let data): JSONWriter.appendString(data.base64EncodedString(), to: &out)
