@@ -10,7 +10,7 @@ public enum JSONCoding {
         if let value = value as? JSONValue { return value.jsonData }
         if let members = value as? [String: JSONValue] { return JSONValue.object(members).jsonData }
         if let elements = value as? [JSONValue] { return JSONValue.array(elements).jsonData }
-        return try JSONValueEncoder.encode(value).jsonData
+        return try JSONValueEncoder.encodeJSON(value)
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {

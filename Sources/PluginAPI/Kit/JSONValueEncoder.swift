@@ -15,6 +15,17 @@ struct JSONValueEncoder: Encoder {
         return root.value
     }
 
+    /// The JSON text of `value`, written straight from the nodes: no `JSONValue` tree (and its
+    /// dictionaries, hashed again) between the encoder and the bytes.
+    static func encodeJSON<T: Encodable>(_ value: T) throws -> Data {
+        let root = Node()
+        try root.store(value, at: [])
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        root.write(to: &out)
+        return Data(out)
+    }
+
     /// One value being built. Containers write into nodes, so nested containers can be filled
     /// in any order, as the `Encoder` protocol allows.
     final class Node {
@@ -26,6 +37,28 @@ struct JSONValueEncoder: Encoder {
             if let members { return .object(members.mapValues(\.value)) }
             if let elements { return .array(elements.map(\.value)) }
             return scalar
+        }
+
+        func write(to out: inout [UInt8]) {
+            if let members {
+                out.append(UInt8(ascii: "{"))
+                for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONWriter.appendString(member.key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    member.value.write(to: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            } else if let elements {
+                out.append(UInt8(ascii: "["))
+                for (index, element) in elements.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    element.write(to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
+            } else {
+                scalar.write(to: &out)
+            }
         }
 
         func set(_ value: JSONValue) {

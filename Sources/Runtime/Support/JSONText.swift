@@ -6,14 +6,15 @@ import StelltronPluginKit
 public enum JSONText {
     /// `{"key":"value",...}` for a string dictionary, keys sorted.
     public static func object(_ dictionary: [String: String]) -> String {
-        var out = "{"
-        for (index, key) in dictionary.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            JSONWriter.appendString(key, to: &out)
-            out += ":"
-            JSONWriter.appendString(dictionary[key]!, to: &out)
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, member) in dictionary.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(member.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.appendString(member.value, to: &out)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The API's error body, as plugins write it.

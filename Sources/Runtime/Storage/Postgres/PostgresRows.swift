@@ -8,39 +8,40 @@ import StelltronPluginKit
 /// `SUM` of a `BIGINT` column gives) as an integer, `bytea` as base64 like a SQLite blob.
 enum PostgresRows {
     static func json(_ rows: [PostgresRow]) throws -> Data {
-        var out = "["
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(256)
         for (index, row) in rows.enumerated() {
-            if index > 0 { out += "," }
-            out += "{"
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
             var first = true
             for cell in row {
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 JSONWriter.appendString(cell.columnName, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 try append(cell, to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
-        out += "]"
-        return Data(out.utf8)
+        out.append(UInt8(ascii: "]"))
+        return Data(out)
     }
 
-    private static func append(_ cell: PostgresCell, to out: inout String) throws {
+    private static func append(_ cell: PostgresCell, to out: inout [UInt8]) throws {
         guard cell.bytes != nil else {
-            out += "null"
+            out.append(contentsOf: "null".utf8)
             return
         }
         do {
             switch cell.dataType {
-            case .int2: out += String(try cell.decode(Int16.self))
-            case .int4: out += String(try cell.decode(Int32.self))
-            case .int8: out += String(try cell.decode(Int64.self))
+            case .int2: out.append(contentsOf: String(try cell.decode(Int16.self)).utf8)
+            case .int4: out.append(contentsOf: String(try cell.decode(Int32.self)).utf8)
+            case .int8: out.append(contentsOf: String(try cell.decode(Int64.self)).utf8)
             case .float4, .float8: JSONWriter.appendDouble(try cell.decode(Double.self), to: &out)
-            case .bool: out += try cell.decode(Bool.self) ? "1" : "0"
+            case .bool: out.append(try cell.decode(Bool.self) ? UInt8(ascii: "1") : UInt8(ascii: "0"))
             case .numeric:
                 let text = "\(try cell.decode(Decimal.self))"
-                if let integer = Int64(text) { out += String(integer) } else { JSONWriter.appendDouble(Double(text) ?? .nan, to: &out) }
+                if let integer = Int64(text) { out.append(contentsOf: String(integer).utf8) } else { JSONWriter.appendDouble(Double(text) ?? .nan, to: &out) }
             case .bytea: JSONWriter.appendString(Data(try cell.decode([UInt8].self)).base64EncodedString(), to: &out)
             default: JSONWriter.appendString(try cell.decode(String.self), to: &out)
             }
