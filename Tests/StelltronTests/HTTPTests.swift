@@ -171,4 +171,39 @@ struct HTTPTests {
             #expect((json(response.body)["error"] as? String)?.hasPrefix("internal error (request ") == true)
         }
     }
+
+    /// Each connection is served on its event loop, and so are its short SQLite reads; a read
+    /// route that once took longer than `slow_read_ms` moves to reader threads, so it cannot hold
+    /// a loop (and every other connection on it) again. The other routes stay on the loop.
+    @Test func slowReadRoutesMoveOffTheEventLoop() async throws {
+        var configuration = Fixtures.configuration()
+        // Above what a short read takes in a debug build, below the probe's deliberate sleep.
+        configuration.slowReadMilliseconds = 100
+        let runtime = try Fixtures.runtime(configuration)
+        let app = try await buildApplication(runtime: runtime, authenticator: TestAuthenticator(), port: 0)
+        try await app.test(.live) { client in
+            func thread(_ uri: String) async throws -> String {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .ok)
+                return try #require(json(response.body)["thread"] as? String)
+            }
+            guard runtime.store is Store else {
+                // PostgreSQL: reads wait for the server on its pool's threads, never on the loop.
+                let slow = try await thread("/api/v1/probe/thread/300")
+                #expect(!slow.hasPrefix("NIO-"))
+                #expect(runtime.readRoutesOffTheCallingThread.isEmpty)
+                return
+            }
+            let short = try await thread("/api/v1/probe/thread/0")
+            #expect(short.hasPrefix("NIO-"))
+            #expect(runtime.readRoutesOffTheCallingThread.isEmpty)
+            let slow = try await thread("/api/v1/probe/thread/300")
+            #expect(slow.hasPrefix("NIO-"))
+            #expect(runtime.readRoutesOffTheCallingThread == ["/api/v1/probe/thread/:sleep_ms"])
+            let moved = try await thread("/api/v1/probe/thread/0")
+            #expect(!moved.hasPrefix("NIO-"))
+            let other = try await thread("/api/v1/probe/thread-again")
+            #expect(other.hasPrefix("NIO-"))
+        }
+    }
 }

@@ -30,6 +30,9 @@ public final class PluginRuntime: @unchecked Sendable {
     private let groupCommit: GroupCommit
     /// Call durations, batch sizes, storage errors, ticks (no-ops until a backend is bootstrapped).
     let metrics: CallMetrics
+    private let slowReadRoutes: SlowReadRoutes
+    /// SQLite reads can run on the calling thread; PostgreSQL's wait for the server either way.
+    private let readsCanStayOnCallingThread: Bool
     private let shutdownLock = NSLock()
     private var isShutDown = false
 
@@ -52,6 +55,8 @@ public final class PluginRuntime: @unchecked Sendable {
         self.clock = clock
         self.stubServices = stubServices
         self.store = try store ?? StorageEngines.open(configuration.databasePath, logger: logger)
+        readsCanStayOnCallingThread = self.store is Store
+        slowReadRoutes = SlowReadRoutes(threshold: .milliseconds(configuration.slowReadMilliseconds))
         let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)
@@ -133,11 +138,13 @@ public final class PluginRuntime: @unchecked Sendable {
     /// in it, delivers the kept call's events to subscribing plugins inside the same savepoint,
     /// and releases or rolls back as `call` decided. Kept events are published by the group commit
     /// after the batch commits, before this returns; a read scope has none (emitting is refused).
-    func perform<Answer>(_ kind: CallKind, requestID: String,
+    /// `readOnCallingThread` lets a read skip the hop to a reader thread (short reads only).
+    func perform<Answer>(_ kind: CallKind, requestID: String, readOnCallingThread: Bool = false,
                          _ call: @escaping (CallScope) -> ScopedAnswer<Answer>) async throws -> Answer {
         switch kind {
         case .read:
-            return try await store.read { session in call(CallScope(kind: .read, session: session, requestID: requestID)).answer }
+            let read = { (session: StorageSession) in call(CallScope(kind: .read, session: session, requestID: requestID)).answer }
+            return try await readOnCallingThread ? store.readOnCallingThread(read) : store.read(read)
         case .write, .tick:
             let outcome = try await groupCommit.submit { session in self.scopedWrite(kind, session, requestID: requestID, call) }
             return outcome.answer as! Answer
@@ -187,7 +194,22 @@ public final class PluginRuntime: @unchecked Sendable {
     public func serve(_ registered: RegisteredRoute, _ request: HostRequest) async throws -> HostResponse {
         let plugin = registered.plugin
         let marshaled = MarshaledRequest(request, route: registered.route)
-        return try await perform(registered.route.writes ? .write : .read, requestID: request.requestID) { scope in
+        let path = registered.route.path
+        guard !registered.route.writes, readsCanStayOnCallingThread, slowReadRoutes.runsOnCallingThread(path) else {
+            return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read, onCallingThread: false)
+        }
+        let start = ContinuousClock.now
+        let response = try await serve(plugin, marshaled, request, .read, onCallingThread: true)
+        slowReadRoutes.record(path, took: ContinuousClock.now - start, logger: logger)
+        return response
+    }
+
+    /// Read routes whose reads have moved off the calling thread (`SlowReadRoutes`).
+    public var readRoutesOffTheCallingThread: Set<String> { slowReadRoutes.moved }
+
+    private func serve(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, _ request: HostRequest, _ kind: CallKind,
+                       onCallingThread: Bool) async throws -> HostResponse {
+        try await perform(kind, requestID: request.requestID, readOnCallingThread: onCallingThread) { scope in
             if case .storedUser(let id)? = request.caller {
                 if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {
                     return ScopedAnswer(answer: refusal, keep: false)

@@ -65,9 +65,15 @@ final class SQLiteSession: StorageSession {
 extension Store: StorageEngine {
     public func read<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
         // `body` runs once, on the reader GRDB picks; its answer comes back to this task alone.
+        let handed = Handoff(body)
+        return try await pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
+    }
+
+    public func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
         try readNow(body)
     }
 
+    /// GRDB's synchronous read: a reader connection from the pool, used on this thread.
     func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
         try withoutActuallyEscaping(body) { body in
             let handed = Handoff(body)

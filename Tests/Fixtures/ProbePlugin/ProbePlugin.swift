@@ -21,6 +21,8 @@ final class ProbePlugin: StelltronPlugin {
             Route(.post, "/api/v1/probe/sql", access: .public, mode: .write),
             Route(.get, "/api/v1/probe/hook/:x", access: .public, mode: .read),
             Route(.get, "/api/v1/probe/hook-later", access: .public, mode: .read),
+            Route(.get, "/api/v1/probe/thread/:sleep_ms", access: .public, mode: .read),
+            Route(.get, "/api/v1/probe/thread-again", access: .public, mode: .read),
         ],
         services: [
             Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
@@ -83,6 +85,14 @@ final class ProbePlugin: StelltronPlugin {
                 "now_ms": String(Int64(host.now().timeIntervalSince1970 * 1000)),
                 "random_hex": try host.randomBytes(8).map { String(format: "%02x", $0) }.joined(),
             ])
+        case "/api/v1/probe/thread/:sleep_ms", "/api/v1/probe/thread-again":
+            // Which thread the read ran on (event loops are named "NIO-…"), after sleeping in it.
+            let milliseconds = min(Int(request.pathParameters["sleep_ms"] ?? "0") ?? 0, 1000)
+            _ = try host.query("SELECT COUNT(*) AS n FROM probe_counters")
+            if milliseconds > 0 { usleep(useconds_t(milliseconds * 1000)) }
+            // Linux names threads in /proc (pthread_getname_np is not in Swift's Glibc module).
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
+            return try .json(["thread": name.trimmingCharacters(in: .whitespacesAndNewlines)])
         case "/api/v1/probe/whoami":
             let user = try request.requireUser()
             return try .json(["id": user.id, "role": user.role])
