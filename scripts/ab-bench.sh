@@ -3,7 +3,8 @@
 # at a time, wrk -t2 -c64 for DURATION per path, ROUNDS rounds; prints req/s and the server's CPU
 # time per request for each round, then the medians for A and B and the ratios B/A.
 #   scripts/ab-bench.sh /path/to/old/.build/release .build/release
-# PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price. DATABASE, a
+# PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price, "ping" node-data
+# pings from 1 000 devices (POST /iot/ping, scripts/wrk/node-data-ping.lua). DATABASE, a
 # postgres://USER@HOST:PORT/DB URL, runs both builds on PostgreSQL: each run on a fresh database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +29,14 @@ run() { # $1 label, $2 bin
   token=$(curl -sf localhost:18282/api/v1/auth/login -d @"$scratch/proof.json" | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
   for path in $PATHS; do
     local url="http://127.0.0.1:18282$path"
+    local script=()
     [[ $path == price ]] && url="http://127.0.0.1:18282/api/v1/market/price"
+    [[ $path == ping ]] && url="http://127.0.0.1:18282/iot/ping" script=(-s scripts/wrk/node-data-ping.lua)
     # CPU the server spent per request (user + system, all threads): steadier than req/s on a
     # machine whose neighbours come and go.
     local t0 t1
     t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-    wrk -t2 -c64 -d"$DURATION" -H "Authorization: Bearer $token" "$url" 2>/dev/null >"$scratch/wrk"
+    wrk -t2 -c64 -d"$DURATION" -H "Authorization: Bearer $token" "${script[@]}" "$url" 2>/dev/null >"$scratch/wrk"
     t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
     awk -v p="$path" -v m="$1" -v cpu=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
       '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %s %s %.1f\n", m, p, r, cpu / hz * 1e6 / n}' "$scratch/wrk"

@@ -134,6 +134,32 @@ struct IoTHTTPTests {
         }
     }
 
+    /// The price's device quality is averaged in the database: the same mean as `qualityScore`
+    /// over each device with both measures, none when no device has them.
+    @Test func telemetrySummaryAveragesQualityLikeTheFormula() async throws {
+        try await withIoT { client in
+            func quality() async throws -> Double? {
+                let answer = try await client.runtime.callService("iot.telemetry_summary", json: Data("{}".utf8), readOnly: true)
+                #expect(answer.status == 0)
+                return Fixtures.json(answer.body)["quality"] as? Double
+            }
+            #expect(try await quality() == nil)
+            let devices: [(String, Int64, Int64, Double?, Double?)] = [
+                ("rpi-a", 7, 9, 91.5, 80), ("rpi-b", 0, 3, 12.25, 99.9), ("rpi-c", 4, 4, nil, 50), ("rpi-d", 1000, 1200, 100, 0.5),
+            ]
+            for (id, ok, total, stability, health) in devices {
+                try await client.runtime.run("INSERT INTO iot_quality (device_id, ok_count, total_count, voltage_stability, battery_health) VALUES (?, ?, ?, ?, ?)",
+                                             parameters: [.string(id), .int(ok), .int(total), stability.map(JSONValue.double) ?? .null,
+                                                          health.map(JSONValue.double) ?? .null])
+            }
+            let scores = devices.compactMap { _, ok, total, stability, health in
+                stability.flatMap { stability in health.map { EnergyMath.qualityScore(ok: ok, total: total, voltageStability: stability, batteryHealth: $0) } }
+            }
+            let mean = try #require(try await quality())
+            #expect(abs(mean - scores.reduce(0, +) / Double(scores.count)) < 1e-12)
+        }
+    }
+
     @Test func badTelemetryIsRefusedAndStoredValuesSurvive() async throws {
         try await withIoT { client in
             _ = try await client.post("/iot/ping", Self.nodeData)

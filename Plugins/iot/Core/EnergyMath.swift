@@ -15,6 +15,11 @@ public enum EnergyMath {
         0.4 * Double(ok) / Double(total + 1) + 0.3 * voltageStability / 100 + 0.3 * batteryHealth / 100
     }
 
+    /// `qualityScore` over `iot_quality`'s columns, the same operations in the same order, for
+    /// averaging in the database: the price reads the mean quality of every device, and fetching
+    /// each row across the ABI made a price 17× slower with 1 000 devices (BENCHMARKS.md).
+    public static let qualityScoreSQL = "0.4 * ok_count / (total_count + 1.0) + 0.3 * voltage_stability / 100 + 0.3 * battery_health / 100"
+
     /// `round2(kwh × 1000 × quality)`.
     public static func tokensMinted(kwh: Double, quality: Double) -> Double {
         (kwh * 1000 * quality * 100).rounded() / 100

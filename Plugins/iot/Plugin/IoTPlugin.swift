@@ -117,12 +117,11 @@ final class IoTPlugin: StelltronPlugin {
         case "iot.telemetry_summary":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
             let soc = try host.query("SELECT AVG(soc) AS mean FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?", [.int(since)]).first?["mean"]?.doubleValue
-            let scores = try host.query("SELECT ok_count, total_count, voltage_stability, battery_health FROM iot_quality").compactMap { row -> Double? in
-                guard let ok = row["ok_count"]?.int64Value, let total = row["total_count"]?.int64Value,
-                      let stability = row["voltage_stability"]?.doubleValue, let health = row["battery_health"]?.doubleValue else { return nil }
-                return EnergyMath.qualityScore(ok: ok, total: total, voltageStability: stability, batteryHealth: health)
-            }
-            let quality = scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count)
+            // Devices with both measures; AVG of none is NULL, as an empty mean is nil.
+            let quality = try host.query("""
+                SELECT AVG(\(EnergyMath.qualityScoreSQL)) AS mean FROM iot_quality
+                WHERE voltage_stability IS NOT NULL AND battery_health IS NOT NULL
+                """).first?["mean"]?.doubleValue
             return try JSONCoding.encode(["mean_soc": soc.map(JSONValue.double) ?? .null, "quality": quality.map(JSONValue.double) ?? .null])
         case "iot.stats":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
