@@ -77,13 +77,20 @@ enum HostTable {
             err?.pointee = hostBytes(Data("event type '\(name)' must match [a-z][a-z0-9_.]* (at most 64 characters)".utf8))
             return STL_ERR_BAD_REQUEST
         }
-        // The hub publishes only what it encoded itself: the parsed payload written back as compact
-        // JSON, so no byte a client sent (a raw CR, padding) reaches a subscriber as it came.
-        guard let value = try? JSONValue.parse(payload.data), case .object = value else {
-            err?.pointee = hostBytes(Data("event payload must be a JSON object".utf8))
-            return STL_ERR_BAD_REQUEST
+        // The hub publishes only canonical JSON: the payload as the kit wrote it when it already
+        // is (CanonicalJSON), else parsed and written back, so no byte a client sent (a raw CR,
+        // padding) reaches a subscriber as it came.
+        let given = payload.data
+        let data: Data
+        if CanonicalJSON.isCanonicalObject(given) {
+            data = given
+        } else {
+            guard let value = try? JSONValue.parse(given), case .object = value else {
+                err?.pointee = hostBytes(Data("event payload must be a JSON object".utf8))
+                return STL_ERR_BAD_REQUEST
+            }
+            data = value.jsonData
         }
-        let data = value.jsonData
         let limit = context.runtime.configuration.eventMaxBytes
         guard data.count <= limit else {
             err?.pointee = hostBytes(Data("event payload is \(data.count) bytes, over the host's event_max_bytes (\(limit))".utf8))
