@@ -35,8 +35,8 @@ public struct HostConfiguration: Sendable, Equatable {
     public var subscriberQueueBytes: Int = 1 << 20
     /// The largest event payload a plugin may publish (its compact JSON); a larger one is refused.
     public var eventMaxBytes: Int = 16 * 1024
-    /// A read route one of whose reads took longer than this (on SQLite, where short reads run on
-    /// the event loop that serves the connection) runs its reads on reader threads from then on.
+    /// A read route whose reads average longer than this (on SQLite, where short reads run on the
+    /// event loop that serves the connection) runs its reads on reader threads from then on.
     public var slowReadMilliseconds: Int = 2
     /// Timeouts and per-address quotas of connections and live subscribers.
     public var connections = ConnectionSettings()
