@@ -41,21 +41,9 @@ struct JSONValueEncoder: Encoder {
 
         func write(to out: inout [UInt8]) {
             if let members {
-                out.append(UInt8(ascii: "{"))
-                for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    JSONWriter.appendString(member.key, to: &out)
-                    out.append(UInt8(ascii: ":"))
-                    member.value.write(to: &out)
-                }
-                out.append(UInt8(ascii: "}"))
+                JSONWriter.appendObject(members, to: &out) { $0.write(to: &$1) }
             } else if let elements {
-                out.append(UInt8(ascii: "["))
-                for (index, element) in elements.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    element.write(to: &out)
-                }
-                out.append(UInt8(ascii: "]"))
+                JSONWriter.appendArray(elements, to: &out) { $0.write(to: &$1) }
             } else {
                 scalar.write(to: &out)
             }

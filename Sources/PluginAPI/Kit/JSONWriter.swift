@@ -93,23 +93,33 @@ extension JSONValue {
         case .int(let value): out.append(contentsOf: String(value).utf8)
         case .double(let value): JSONWriter.appendDouble(value, to: &out)
         case .string(let value): JSONWriter.appendString(value, to: &out)
-        case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element.write(to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            // Sorted pairs, not sorted keys looked up again: one hash less per member.
-            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSONWriter.appendString(member.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.write(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+        case .array(let elements): JSONWriter.appendArray(elements, to: &out) { $0.write(to: &$1) }
+        case .object(let members): JSONWriter.appendObject(members, to: &out) { $0.write(to: &$1) }
         }
+    }
+}
+
+extension JSONWriter {
+    /// `[e,…]`, each element written by `write`.
+    static func appendArray<Element>(_ elements: [Element], to out: inout [UInt8], _ write: (Element, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            write(element, &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// `{"k":v,…}` with the keys sorted, each value written by `write`.
+    static func appendObject<Value>(_ members: [String: Value], to out: inout [UInt8], _ write: (Value, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "{"))
+        // Sorted pairs, not sorted keys looked up again: one hash less per member.
+        for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(member.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            write(member.value, &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }

@@ -50,41 +50,34 @@ public enum CanonicalJSON {
         }
 
         private mutating func object(depth: Int) -> Bool {
-            index += 1
-            if next == UInt8(ascii: "}") {
-                index += 1
-                return true
-            }
             var previousKey: Range<Int>?
-            while true {
-                guard next == UInt8(ascii: "\""), let key = string(isKey: true) else { return false }
+            return members(closing: UInt8(ascii: "}")) { scanner in
+                guard scanner.next == UInt8(ascii: "\""), let key = scanner.string(isKey: true) else { return false }
                 // Strictly increasing keys: sorted as the writer sorts them (ASCII: by byte), no duplicates.
-                if let previousKey, !precedes(previousKey, key) { return false }
+                if let previousKey, !scanner.precedes(previousKey, key) { return false }
                 previousKey = key
-                guard next == UInt8(ascii: ":") else { return false }
-                index += 1
-                guard value(depth: depth + 1) else { return false }
-                switch next {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return true
-                default: return false
-                }
+                guard scanner.next == UInt8(ascii: ":") else { return false }
+                scanner.index += 1
+                return scanner.value(depth: depth + 1)
             }
         }
 
         private mutating func array(depth: Int) -> Bool {
+            members(closing: UInt8(ascii: "]")) { $0.value(depth: depth + 1) }
+        }
+
+        /// `member` for each member up to `closing`, comma-separated; false at anything else.
+        private mutating func members(closing: UInt8, _ member: (inout Scanner) -> Bool) -> Bool {
             index += 1
-            if next == UInt8(ascii: "]") {
+            if next == closing {
                 index += 1
                 return true
             }
             while true {
-                guard value(depth: depth + 1) else { return false }
+                guard member(&self) else { return false }
                 switch next {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"):
+                case closing:
                     index += 1
                     return true
                 default: return false
