@@ -22,11 +22,15 @@ struct ServiceTarget {
         nameBytes.withUnsafeBufferPointer { body(stl_str(ptr: $0.baseAddress, len: $0.count - 1)) }
     }
 
-    /// Every service a call can reach by name: plugins' own, and each filled slot's services.
+    /// Every service a call can reach by name: plugins' own, and each filled slot's services. A
+    /// name under a filled slot's prefix is the slot's alone, as it was when calls were resolved
+    /// one by one: another plugin's service of that name is not reachable.
     static func table(services: [String: (plugin: LoadedPlugin, service: PluginDeclaration.Service)],
                       slots: [String: LoadedPlugin]) -> [String: ServiceTarget] {
         var table: [String: ServiceTarget] = [:]
-        for (name, entry) in services { table[name] = ServiceTarget(plugin: entry.plugin, service: entry.service) }
+        for (name, entry) in services where slots[String(name.prefix { $0 != "." })] == nil {
+            table[name] = ServiceTarget(plugin: entry.plugin, service: entry.service)
+        }
         for (slot, filler) in slots {
             for service in filler.declaration.services where service.name.hasPrefix(slot + ".") {
                 table[service.name] = ServiceTarget(plugin: filler, service: service)
