@@ -56,7 +56,7 @@ public final class PluginRuntime: @unchecked Sendable {
         self.stubServices = stubServices
         self.store = try store ?? StorageEngines.open(configuration.databasePath, logger: logger)
         readsCanStayOnCallingThread = self.store is Store
-        slowReadRoutes = SlowReadRoutes(threshold: .milliseconds(configuration.slowReadMilliseconds))
+        slowReadRoutes = SlowReadRoutes(thresholdMilliseconds: configuration.slowReadMilliseconds)
         let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)

@@ -3,7 +3,7 @@ import Logging
 
 /// Which read routes run their storage read on the calling thread. A read route starts there:
 /// the handler thread is an event loop, and a short read costs less than the hop to a reader
-/// thread and back. A route whose reads take longer than `threshold` (`[host] slow_read_ms`) on
+/// thread and back. A route whose reads take longer than `[host] slow_read_ms` on
 /// average — recomputing the ledger's hash chain, a long history — is moved off for the rest of
 /// the process, so it does not hold an event loop, and the other connections on it, again.
 ///
@@ -13,13 +13,13 @@ import Logging
 /// moves its route at once.
 // Sendable: `lock` guards the tables.
 final class SlowReadRoutes: @unchecked Sendable {
-    let threshold: Duration
+    private let thresholdMilliseconds: Double
     private let lock = NSLock()
     private var averageMilliseconds: [String: Double] = [:]
     private var slow: Set<String> = []
 
-    init(threshold: Duration) {
-        self.threshold = threshold
+    init(thresholdMilliseconds: Int) {
+        self.thresholdMilliseconds = Double(thresholdMilliseconds)
     }
 
     func runsOnCallingThread(_ route: String) -> Bool {
@@ -29,11 +29,10 @@ final class SlowReadRoutes: @unchecked Sendable {
     /// Records how long one of `route`'s reads took on the calling thread.
     func record(_ route: String, took elapsed: Duration, logger: Logger) {
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
-        let limit = Double(threshold.components.seconds) * 1e3 + Double(threshold.components.attoseconds) / 1e15
         let (average, moved) = lock.withLock { () -> (Double, Bool) in
             let average = (averageMilliseconds[route] ?? 0) * 15 / 16 + milliseconds / 16
             averageMilliseconds[route] = average
-            return (average, average > limit && slow.insert(route).inserted)
+            return (average, average > thresholdMilliseconds && slow.insert(route).inserted)
         }
         if moved {
             logger.notice("reads of \(route) average \(String(format: "%.1f", average)) ms on an event loop: they run on reader threads from now on")

@@ -73,8 +73,9 @@ extension Store: StorageEngine {
         try readNow(body)
     }
 
-    /// GRDB's synchronous read: a reader connection from the pool, used on this thread.
-    func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
+    /// GRDB's synchronous read: a reader connection from the pool, used on this thread. A
+    /// function of its own because inside an `async` one the compiler picks GRDB's async `read`.
+    private func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
         try withoutActuallyEscaping(body) { body in
             let handed = Handoff(body)
             return try pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
