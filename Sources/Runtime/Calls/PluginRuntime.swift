@@ -31,8 +31,6 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Call durations, batch sizes, storage errors, ticks (no-ops until a backend is bootstrapped).
     let metrics: CallMetrics
     private let slowReadRoutes: SlowReadRoutes
-    /// SQLite reads can run on the calling thread; PostgreSQL's wait for the server either way.
-    private let readsCanStayOnCallingThread: Bool
     private let shutdownLock = NSLock()
     private var isShutDown = false
 
@@ -55,7 +53,6 @@ public final class PluginRuntime: @unchecked Sendable {
         self.clock = clock
         self.stubServices = stubServices
         self.store = try store ?? StorageEngines.open(configuration.databasePath, logger: logger)
-        readsCanStayOnCallingThread = self.store is Store
         slowReadRoutes = SlowReadRoutes(thresholdMilliseconds: configuration.slowReadMilliseconds)
         let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
@@ -195,7 +192,7 @@ public final class PluginRuntime: @unchecked Sendable {
         let plugin = registered.plugin
         let marshaled = MarshaledRequest(request, route: registered.route)
         let path = registered.route.path
-        guard !registered.route.writes, readsCanStayOnCallingThread, slowReadRoutes.runsOnCallingThread(path) else {
+        guard !registered.route.writes, store.readsRunOnCallingThread, slowReadRoutes.runsOnCallingThread(path) else {
             return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read, onCallingThread: false)
         }
         let start = ContinuousClock.now

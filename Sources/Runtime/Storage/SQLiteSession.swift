@@ -73,6 +73,8 @@ extension Store: StorageEngine {
         try readNow(body)
     }
 
+    public var readsRunOnCallingThread: Bool { true }
+
     /// GRDB's synchronous read: a reader connection from the pool, used on this thread. A
     /// function of its own because inside an `async` one the compiler picks GRDB's async `read`.
     private func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {

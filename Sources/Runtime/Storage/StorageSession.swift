@@ -76,6 +76,8 @@ public protocol StorageEngine: AnyObject, Sendable {
     /// back, the larger part of a short read's cost). For short reads only: the caller's thread
     /// (an event loop serving other connections) waits for `body`.
     func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer
+    /// Whether `readOnCallingThread` really runs on the caller's thread.
+    var readsRunOnCallingThread: Bool { get }
     /// Runs `body` in one write transaction (a group-commit batch), committed when it returns and
     /// rolled back when it throws. Write transactions never overlap.
     func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer
@@ -97,6 +99,8 @@ extension StorageEngine {
     public func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
         try await read(body)
     }
+
+    public var readsRunOnCallingThread: Bool { false }
 }
 
 extension StorageSession {
