@@ -27,24 +27,27 @@ enum EventStreamEndpoint {
                     live.decrement()
                     quotas.removeSubscriber(client)
                 }
-                let keepAlive = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
-                        if Task.isCancelled || !hub.keepAlive(subscription.id) { break }
+                defer { hub.unsubscribe(subscription.id) }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // A child of the stream's task, so it runs where the stream does (the
+                    // connection's event loop), not on Swift's shared pool, where busy neighbours
+                    // could hold it back past a proxy's idle timeout.
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                            if Task.isCancelled || !hub.keepAlive(subscription.id) { break }
+                        }
                     }
-                }
-                defer {
-                    keepAlive.cancel()
-                    hub.unsubscribe(subscription.id)
-                }
-                try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                // On server shutdown, end the stream so that shutdown does not wait for clients.
-                try await withGracefulShutdownHandler {
-                    for await event in subscription.events {
-                        try await writer.write(ByteBuffer(string: frame(event)))
+                    defer { group.cancelAll() }
+                    try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                    // On server shutdown, end the stream so that shutdown does not wait for clients.
+                    try await withGracefulShutdownHandler {
+                        for await event in subscription.events {
+                            try await writer.write(ByteBuffer(string: frame(event)))
+                        }
+                    } onGracefulShutdown: {
+                        hub.unsubscribe(subscription.id)
                     }
-                } onGracefulShutdown: {
-                    hub.unsubscribe(subscription.id)
                 }
                 try await writer.finish(nil)
             }
