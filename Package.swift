@@ -107,6 +107,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["StelltronHost", "MarketCore", "IoTCore", "CSodium", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/Bench",
             swiftSettings: swift5

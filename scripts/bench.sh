@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks that print figures (never pass/fail), each compared with a baseline in the same run:
-#   1. the ABI round trip vs a direct Swift call;
+#   1. the ABI round trip vs a direct Swift call; a one-query read on GRDB's pool vs on the
+#      calling thread's connection, and a whole read route without HTTP;
 #   2. a foreign hook through libffi vs a direct C call; a slot call through the ABI vs a direct
 #      Swift call; the matching engine with 10 000 resting orders vs 100; one sell crossing 3 000
 #      dust buys with matching bounded per request vs unbounded, beside a plain order;
@@ -26,6 +27,8 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date 
 
 echo "== ABI round trip"
 "$bin/stelltron-bench" abi "$bin"
+echo "== a one-query read: GRDB's pool vs the calling thread's own connection, and a read route"
+"$bin/stelltron-bench" reads "$bin"
 echo "== foreign hooks and slot calls"
 scratch=$(mktemp -d)
 cc -O2 -shared -fPIC Tests/Fixtures/CHooks/factors.c -o "$scratch/libfactors.so"

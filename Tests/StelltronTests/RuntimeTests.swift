@@ -220,6 +220,32 @@ struct RuntimeTests {
         }
     }
 
+    /// A read on the calling thread (how short read routes run) is one snapshot for the whole
+    /// call: a write committed in its middle shows in the next read, not in this one. A read that
+    /// fails leaves its connection ready for the next.
+    @Test func callingThreadReadsAreOneSnapshotAndSurviveFailures() async throws {
+        let host = try host()
+        let store = host.runtime.store
+        let value = "SELECT value FROM probe_counters WHERE name = 'snap'"
+        try await host.runtime.run("INSERT INTO probe_counters (name, value) VALUES ('snap', 1)")
+        let (before, during) = try await store.readOnCallingThread { session in
+            let before = try session.rows(value).first?["value"]?.int64Value
+            _ = try store.writeTransactionNow { try $0.run("UPDATE probe_counters SET value = 2 WHERE name = 'snap'") }
+            return (before, try session.rows(value).first?["value"]?.int64Value)
+        }
+        #expect(before == 1 && during == 1)
+
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            try await store.readOnCallingThread { session in
+                _ = try session.rows(value)
+                throw Refused()
+            }
+        }
+        let after = try await store.readOnCallingThread { session in try session.rows(value).first?["value"]?.int64Value }
+        #expect(after == 2)
+    }
+
     @Test func concurrentWritesAreSerialisedAndNoneIsLost() async throws {
         let host = try host()
         try await withThrowingTaskGroup(of: Int.self) { group in

@@ -75,13 +75,10 @@ extension Store: StorageEngine {
 
     public var readsRunOnCallingThread: Bool { true }
 
-    /// GRDB's synchronous read: a reader connection from the pool, used on this thread. A
-    /// function of its own because inside an `async` one the compiler picks GRDB's async `read`.
+    /// The calling thread's own reader (`CallingThreadReaders`). A function of its own, and
+    /// synchronous, so that the body cannot suspend while it holds the thread's connection.
     private func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
-        try withoutActuallyEscaping(body) { body in
-            let handed = Handoff(body)
-            return try pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
-        }
+        try callingThreadReaders.read { db in try body(SQLiteSession(db)) }
     }
 
     public func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {

@@ -4,6 +4,8 @@ import GRDB
 /// The host's SQLite database: one writer, concurrent readers on WAL snapshots.
 public final class Store: Sendable {
     public let pool: DatabasePool
+    /// Connections for reads on the calling thread (`readOnCallingThread`).
+    let callingThreadReaders: CallingThreadReaders
     /// Set when the store lives in a temporary file that is removed with it.
     private let temporaryDirectory: URL?
 
@@ -31,6 +33,7 @@ public final class Store: Sendable {
         }
         try PrivateFile.prepareDatabase(file)
         pool = try DatabasePool(path: file, configuration: configuration)
+        callingThreadReaders = CallingThreadReaders(path: file, busyTimeout: 5)
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS host_migrations (
@@ -51,6 +54,7 @@ public final class Store: Sendable {
     }
 
     deinit {
+        callingThreadReaders.closeAll()
         if let temporaryDirectory {
             try? pool.close()
             try? FileManager.default.removeItem(at: temporaryDirectory)

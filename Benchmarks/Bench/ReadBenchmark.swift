@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import Logging
+import StelltronHost
+
+/// Layers of a one-query plugin read, without HTTP, in ns per call: one query in a read from
+/// GRDB's pool (the baseline: how reads ran before) and on the calling thread's own connection
+/// (how read routes run now), the same query inside an open read, and the whole runtime serving
+/// `/iot/nodes/:device_id` on the calling thread (snapshot, ABI crossing, the plugin's query and
+/// JSON). Prints figures; none asserts.
+enum ReadBenchmark {
+    static let iterations = 50_000
+    static let query = "SELECT plugin_id FROM host_migrations LIMIT 1"
+
+    static func run(pluginDirectory: String?) async throws {
+        let directory = URL(fileURLWithPath: pluginDirectory
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path).standardizedFileURL.path
+        var configuration = HostConfiguration(plugins: [.init(id: "iot", library: "\(directory)/libStelltronIoT.so")])
+        configuration.databasePath = ":memory:"
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let runtime = try PluginRuntime(configuration: configuration, logger: logger)
+        guard let store = runtime.store as? Store,
+              let ping = runtime.routes.first(where: { $0.route.path == "/iot/ping" }),
+              let nodes = runtime.routes.first(where: { $0.route.path == "/iot/nodes/:device_id" }) else {
+            throw PluginLoadError(file: directory, "the read benchmark needs the iot plugin on SQLite")
+        }
+        _ = try await runtime.serve(ping, HostRequest(method: "POST", path: "/iot/ping",
+                                                      body: Data(#"{"device_id":"rpi-1","voltage":3.9,"battery_level":50}"#.utf8)))
+        let request = HostRequest(method: "GET", path: "/iot/nodes/rpi-1", pathParameters: ["device_id": "rpi-1"])
+
+        let (pool, inside) = try poolReads(store)
+        let callingThread = try await perCall {
+            _ = try await store.readOnCallingThread { session in try session.query(query, parametersJSON: Data("[]".utf8)) }
+        }
+        let route = try await perCall { _ = try await runtime.serve(nodes, request) }
+        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f",
+                     pool, callingThread, callingThread / pool, inside, route))
+    }
+
+    /// Synchronous: inside an `async` function the compiler picks GRDB's async `read`.
+    static func poolReads(_ store: Store) throws -> (oneQuery: Double, inside: Double) {
+        let oneQuery = try perCall { _ = try store.pool.read { db in try Row.fetchOne(db.cachedStatement(sql: query)) } }
+        let inside = try store.pool.read { db in try perCall { _ = try Row.fetchOne(db.cachedStatement(sql: query)) } }
+        return (oneQuery, inside)
+    }
+
+    /// The best of five runs of `iterations` calls, in ns per call.
+    static func perCall(_ body: () throws -> Void) rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let elapsed = try ContinuousClock().measure { for _ in 0..<iterations { try body() } }
+            best = min(best, ABIBenchmark.nanoseconds(elapsed) / Double(iterations))
+        }
+        return best
+    }
+
+    static func perCall(_ body: () async throws -> Void) async rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            for _ in 0..<iterations { try await body() }
+            best = min(best, ABIBenchmark.nanoseconds(ContinuousClock.now - start) / Double(iterations))
+        }
+        return best
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+/// Read-only connections for reads that run on the calling thread (an event loop): one per thread
+/// that asks, kept for the store's lifetime, each used only by its thread.
+///
+/// Why not the pool's readers: `DatabasePool.read` costs ≈ 20 µs before the first query on this
+/// machine (`stelltron-bench reads`) — the pool's checkout (a barrier queue, a semaphore, a
+/// dispatch group and a key path built anew on every call, 14 % of that benchmark's samples in
+/// `perf`), GRDB's `PRAGMA schema_version` check and its transaction bookkeeping. Here a read is
+/// `BEGIN DEFERRED` and `COMMIT` as prepared statements around the body on a connection the
+/// thread already holds: one snapshot for the whole call, as the pool gives.
+///
+/// GRDB's schema cache is not refreshed between reads: the schema changes only while the runtime
+/// loads (migrations), before any request, and SQLite re-prepares a statement whose schema moved.
+// Sendable: `lock` guards `connections`; a connection is used by one thread at a time.
+final class CallingThreadReaders: @unchecked Sendable {
+    private let path: String
+    private let configuration: Configuration
+    private let lock = NSLock()
+    private var connections: [pthread_t: DatabaseQueue] = [:]
+
+    init(path: String, busyTimeout: TimeInterval) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "stelltron.calling-thread-reader"
+        self.configuration = configuration
+    }
+
+    /// Runs `body` in a read transaction on this thread's connection, opened on first use.
+    func read<Answer>(_ body: (Database) throws -> Answer) throws -> Answer {
+        try connection().inDatabase { db in
+            try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
+            let answer: Answer
+            do {
+                answer = try body(db)
+            } catch {
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                throw error
+            }
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return answer
+        }
+    }
+
+    /// Closes every connection (the store is going).
+    func closeAll() {
+        let closing = lock.withLock { () -> [DatabaseQueue] in
+            defer { connections.removeAll() }
+            return Array(connections.values)
+        }
+        for connection in closing { try? connection.close() }
+    }
+
+    private func connection() throws -> DatabaseQueue {
+        let thread = pthread_self()
+        if let open = lock.withLock({ connections[thread] }) { return open }
+        let opened = try DatabaseQueue(path: path, configuration: configuration)
+        return lock.withLock {
+            // Only this thread adds its own entry, so none appeared meanwhile.
+            connections[thread] = opened
+            return opened
+        }
+    }
+}
