@@ -246,6 +246,19 @@ struct RuntimeTests {
         #expect(after == 2)
     }
 
+    /// A statement that fails while its rows are stepped (not when it is prepared) is a storage
+    /// error for that call only: the same statement, prepared once per connection, runs again.
+    @Test func aQueryFailingMidwayLeavesItsStatementReusable() async throws {
+        let host = try host()
+        let store = host.runtime.store
+        let sql = "SELECT abs(?) AS a"
+        await #expect(throws: StorageFailure.self) {
+            try await store.readOnCallingThread { session in try session.rows(sql, [.int(Int64.min)]) }
+        }
+        let rows = try await store.readOnCallingThread { session in try session.rows(sql, [.int(-5)]) }
+        #expect(rows.first?["a"]?.int64Value == 5)
+    }
+
     @Test func concurrentWritesAreSerialisedAndNoneIsLost() async throws {
         let host = try host()
         try await withThrowingTaskGroup(of: Int.self) { group in
