@@ -73,66 +73,6 @@ enum SQLBridge {
     /// The statement's rows → `[{"column": value, ...}, ...]`, written while stepping through
     /// them (no copy of each row, no intermediate objects).
     static func json(rowsOf statement: Statement) throws -> Data {
-        let sqlite = statement.sqliteStatement
-        // A statement that writes (`INSERT … RETURNING`) goes through GRDB, which keeps its own
-        // account of what ran; a read is stepped here through SQLite's C API: GRDB's row cursor
-        // and its column-name strings per row were a third of a small query's cost (price profile).
-        guard sqlite3_stmt_readonly(sqlite) != 0 else { return try json(rowsOfWritingStatement: statement) }
-        let columns = Int(sqlite3_column_count(sqlite))
-        // Each column's `"name":`, written once per query, not once per row.
-        let keys: [[UInt8]] = (0..<columns).map { column in
-            var key: [UInt8] = []
-            JSONWriter.appendString(String(cString: sqlite3_column_name(sqlite, Int32(column))), to: &key)
-            key.append(UInt8(ascii: ":"))
-            return key
-        }
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(256)
-        var rows = 0
-        while true {
-            let code = sqlite3_step(sqlite)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(sqlite)))
-                sqlite3_reset(sqlite)
-                throw StorageFailure(kind: .statement, message: message)
-            }
-            if rows > 0 { out.append(UInt8(ascii: ",")) }
-            rows += 1
-            out.append(UInt8(ascii: "{"))
-            for column in 0..<columns {
-                if column > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: keys[column])
-                appendColumn(Int32(column), of: sqlite, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: "]"))
-        return Data(out)
-    }
-
-    /// The current row's `column` as JSON, as `append(_: DatabaseValue)` writes GRDB's values.
-    private static func appendColumn(_ column: Int32, of sqlite: OpaquePointer, to out: inout [UInt8]) {
-        switch sqlite3_column_type(sqlite, column) {
-        case SQLITE_NULL: out.append(contentsOf: "null".utf8)
-        case SQLITE_INTEGER: out.append(contentsOf: String(sqlite3_column_int64(sqlite, column)).utf8)
-        case SQLITE_FLOAT: JSONWriter.appendDouble(sqlite3_column_double(sqlite, column), to: &out)
-        case SQLITE_TEXT:
-            // The text pointer first, then its length (SQLite's documented order).
-            let text = sqlite3_column_text(sqlite, column)
-            let count = Int(sqlite3_column_bytes(sqlite, column))
-            let string = text.map { String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self) } ?? ""
-            JSONWriter.appendString(string, to: &out)
-        default:
-            let blob = sqlite3_column_blob(sqlite, column)
-            let count = Int(sqlite3_column_bytes(sqlite, column))
-            let data = blob.map { Data(bytes: $0, count: count) } ?? Data()
-            JSONWriter.appendString(data.base64EncodedString(), to: &out)
-        }
-    }
-
-    /// `json(rowsOf:)` through GRDB's cursor, for statements that write.
-    private static func json(rowsOfWritingStatement statement: Statement) throws -> Data {
         var out: [UInt8] = [UInt8(ascii: "[")]
         out.reserveCapacity(256)
         var index = 0
