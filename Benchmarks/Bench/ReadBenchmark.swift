@@ -7,7 +7,8 @@ import StelltronHost
 /// GRDB's pool (the baseline: how reads ran before) and on the calling thread's own connection
 /// (how read routes run now), the same query inside an open read, and the whole runtime serving
 /// `/iot/nodes/:device_id` on the calling thread (snapshot, ABI crossing, the plugin's query and
-/// JSON). Prints figures; none asserts.
+/// JSON), and `GET /api/v1/market/price` the same way (the pricing slot, the telemetry service,
+/// their queries and JSON; the caller given, so no role read). Prints figures; none asserts.
 enum ReadBenchmark {
     static let iterations = 50_000
     static let query = "SELECT plugin_id FROM host_migrations LIMIT 1"
@@ -15,15 +16,20 @@ enum ReadBenchmark {
     static func run(pluginDirectory: String?) async throws {
         let directory = URL(fileURLWithPath: pluginDirectory
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path).standardizedFileURL.path
-        var configuration = HostConfiguration(plugins: [.init(id: "iot", library: "\(directory)/libStelltronIoT.so")])
+        var configuration = HostConfiguration(plugins: [
+            .init(id: "ledger", library: "\(directory)/libStelltronLedger.so"),
+            .init(id: "market", library: "\(directory)/libStelltronMarket.so"),
+            .init(id: "iot", library: "\(directory)/libStelltronIoT.so"),
+        ])
         configuration.databasePath = ":memory:"
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let runtime = try PluginRuntime(configuration: configuration, logger: logger)
         guard let store = runtime.store as? Store,
               let ping = runtime.routes.first(where: { $0.route.path == "/iot/ping" }),
-              let nodes = runtime.routes.first(where: { $0.route.path == "/iot/nodes/:device_id" }) else {
-            throw PluginLoadError(file: directory, "the read benchmark needs the iot plugin on SQLite")
+              let nodes = runtime.routes.first(where: { $0.route.path == "/iot/nodes/:device_id" }),
+              let price = runtime.routes.first(where: { $0.route.path == "/api/v1/market/price" }) else {
+            throw PluginLoadError(file: directory, "the read benchmark needs the ledger, market and iot plugins on SQLite")
         }
         _ = try await runtime.serve(ping, HostRequest(method: "POST", path: "/iot/ping",
                                                       body: Data(#"{"device_id":"rpi-1","voltage":3.9,"battery_level":50}"#.utf8)))
@@ -34,8 +40,13 @@ enum ReadBenchmark {
             _ = try await store.readOnCallingThread { session in try session.query(query, parametersJSON: Data("[]".utf8)) }
         }
         let route = try await perCall { _ = try await runtime.serve(nodes, request) }
-        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f",
-                     pool, callingThread, callingThread / pool, inside, route))
+        let priceRequest = HostRequest(method: "GET", path: "/api/v1/market/price", user: AuthenticatedUser(id: "bench", role: "Donor"))
+        let priceRoute = try await perCall {
+            let answer = try await runtime.serve(price, priceRequest)
+            guard answer.status == 200 else { throw PluginLoadError(file: directory, "price answered \(answer.status)") }
+        }
+        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f price_route_ns=%.0f",
+                     pool, callingThread, callingThread / pool, inside, route, priceRoute))
     }
 
     /// Synchronous: inside an `async` function the compiler picks GRDB's async `read`.

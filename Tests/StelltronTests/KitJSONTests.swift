@@ -104,6 +104,19 @@ struct KitJSONTests {
         let date: Date
     }
 
+    struct Twice: Encodable {
+        enum Keys: String, CodingKey { case z, a, m }
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(1, forKey: .z)
+            var nested = container.nestedContainer(keyedBy: Keys.self, forKey: .m)
+            try nested.encode("inner", forKey: .a)
+            try container.encode("first", forKey: .a)
+            try container.encode("second", forKey: .a)
+            try nested.encode(true, forKey: .z)
+        }
+    }
+
     @Test func encodesWhatJSONEncoderEncodes() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -117,6 +130,8 @@ struct KitJSONTests {
         for answer in answers {
             #expect(String(decoding: try JSONCoding.encode(answer), as: UTF8.self) == String(decoding: try encoder.encode(answer), as: UTF8.self))
         }
+        // A key encoded twice, and members encoded out of order with nested containers between.
+        #expect(String(decoding: try JSONCoding.encode(Twice()), as: UTF8.self) == String(decoding: try encoder.encode(Twice()), as: UTF8.self))
         #expect(throws: EncodingError.self) { try JSONCoding.encode(["price": Double.nan]) }
         #expect(throws: EncodingError.self) { try JSONCoding.encode([Float.infinity]) }
     }

@@ -29,24 +29,60 @@ struct JSONValueEncoder: Encoder {
     /// One value being built. Containers write into nodes, so nested containers can be filled
     /// in any order, as the `Encoder` protocol allows.
     final class Node {
+        /// A member or element: scalars (most fields) are kept inline, without a node of their own.
+        enum Child {
+            case scalar(JSONValue)
+            case node(Node)
+
+            var value: JSONValue {
+                switch self {
+                case .scalar(let value): return value
+                case .node(let node): return node.value
+                }
+            }
+
+            func write(to out: inout [UInt8]) {
+                switch self {
+                case .scalar(let value): value.write(to: &out)
+                case .node(let node): node.write(to: &out)
+                }
+            }
+        }
+
         private var scalar: JSONValue = .null
-        private var members: [String: Node]?
-        private var elements: [Node]?
+        /// Members in the order they were encoded; of a key encoded twice the last value counts, as
+        /// in `JSONEncoder`. A dictionary per object cost hashing and regrowing on every member
+        /// (12 % of the price's answer encoding in `perf`).
+        private var members: [(key: String, value: Child)]?
+        private var elements: [Child]?
 
         var value: JSONValue {
-            if let members { return .object(members.mapValues(\.value)) }
+            if let members { return .object(Dictionary(members.map { ($0.key, $0.value.value) }, uniquingKeysWith: { $1 })) }
             if let elements { return .array(elements.map(\.value)) }
             return scalar
         }
 
         func write(to out: inout [UInt8]) {
             if let members {
-                JSONWriter.appendObject(members, to: &out) { $0.write(to: &$1) }
+                JSONWriter.appendObject(sorted: Self.sortedKeepingLast(members), to: &out) { $0.write(to: &$1) }
             } else if let elements {
                 JSONWriter.appendArray(elements, to: &out) { $0.write(to: &$1) }
             } else {
                 scalar.write(to: &out)
             }
+        }
+
+        /// The members sorted by key; of a key encoded more than once, the last.
+        private static func sortedKeepingLast(_ members: [(key: String, value: Child)]) -> [(key: String, value: Child)] {
+            // Ties broken by position, so the last of equal keys sorts last and is the one kept.
+            let order = members.indices.sorted { members[$0].key != members[$1].key ? members[$0].key < members[$1].key : $0 < $1 }
+            var sorted: [(key: String, value: Child)] = []
+            sorted.reserveCapacity(members.count)
+            for index in order {
+                if let last = sorted.last, last.key == members[index].key { sorted.removeLast() }
+                sorted.append(members[index])
+            }
+            return sorted
         }
 
         func set(_ value: JSONValue) {
@@ -56,46 +92,70 @@ struct JSONValueEncoder: Encoder {
         }
 
         func member(_ key: String) -> Node {
-            if members == nil { members = [:] }
             let child = Node()
-            members![key] = child
+            addMember(key, .node(child))
             return child
+        }
+
+        func addMember(_ key: String, _ child: Child) {
+            if members == nil { members = [] }
+            members!.append((key, child))
         }
 
         func appendElement() -> Node {
-            if elements == nil { elements = [] }
             let child = Node()
-            elements!.append(child)
+            addElement(.node(child))
             return child
         }
 
-        func becomeObject() { if members == nil { members = [:]; elements = nil } }
+        func addElement(_ child: Child) {
+            if elements == nil { elements = [] }
+            elements!.append(child)
+        }
+
+        func becomeObject() { if members == nil { members = []; elements = nil } }
         func becomeArray() { if elements == nil { elements = []; members = nil } }
         var count: Int { elements?.count ?? members?.count ?? 0 }
 
         /// Stores `value`, short-cutting scalars and `JSONValue` (most fields are scalars).
         func store<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [CodingKey]) throws {
-            // Type comparisons, not casts: a metadata pointer check per candidate.
-            if T.self == String.self {
-                set(.string(value as! String))
-            } else if T.self == Double.self {
-                set(try Self.finite(value as! Double, at: codingPath()))
-            } else if T.self == Int.self {
-                set(.int(Int64(value as! Int)))
-            } else if T.self == Int64.self {
-                set(.int(value as! Int64))
-            } else if T.self == Bool.self {
-                set(.bool(value as! Bool))
-            } else if T.self == JSONValue.self {
-                set(value as! JSONValue)
-            } else if T.self == Float.self {
-                let float = value as! Float
-                guard float.isFinite else { throw Self.nonFinite(float, at: codingPath()) }
-                // Float's own shortest form (`1.1`, not the Double widening `1.100000023841858`).
-                set(.double(Double(float.description)!))
+            if let scalar = try Self.scalar(value, at: codingPath()) {
+                set(scalar)
             } else {
                 try value.encode(to: JSONValueEncoder(node: self, codingPath: codingPath()))
             }
+        }
+
+        /// `value` as a member or element: inline when it is a scalar, else a node of its own.
+        static func child<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [CodingKey]) throws -> Child {
+            if let scalar = try scalar(value, at: codingPath()) { return .scalar(scalar) }
+            let node = Node()
+            try value.encode(to: JSONValueEncoder(node: node, codingPath: codingPath()))
+            return .node(node)
+        }
+
+        /// The JSON of a scalar `value` (string, number, bool, `JSONValue`); nil for anything else.
+        static func scalar<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [CodingKey]) throws -> JSONValue? {
+            // Type comparisons, not casts: a metadata pointer check per candidate.
+            if T.self == String.self {
+                return .string(value as! String)
+            } else if T.self == Double.self {
+                return try finite(value as! Double, at: codingPath())
+            } else if T.self == Int.self {
+                return .int(Int64(value as! Int))
+            } else if T.self == Int64.self {
+                return .int(value as! Int64)
+            } else if T.self == Bool.self {
+                return .bool(value as! Bool)
+            } else if T.self == JSONValue.self {
+                return (value as! JSONValue)
+            } else if T.self == Float.self {
+                let float = value as! Float
+                guard float.isFinite else { throw nonFinite(float, at: codingPath()) }
+                // Float's own shortest form (`1.1`, not the Double widening `1.100000023841858`).
+                return .double(Double(float.description)!)
+            }
+            return nil
         }
 
         static func finite(_ double: Double, at codingPath: [CodingKey]) throws -> JSONValue {
@@ -148,10 +208,10 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: JSONValueEncoder.Node
     let codingPath: [CodingKey]
 
-    func encodeNil(forKey key: Key) throws { node.member(key.stringValue).set(.null) }
+    func encodeNil(forKey key: Key) throws { node.addMember(key.stringValue, .scalar(.null)) }
 
     func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try node.member(key.stringValue).store(value, at: codingPath + [key])
+        node.addMember(key.stringValue, try JSONValueEncoder.Node.child(value, at: codingPath + [key]))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
@@ -177,10 +237,10 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     var count: Int { node.count }
 
-    func encodeNil() throws { node.appendElement().set(.null) }
+    func encodeNil() throws { node.addElement(.scalar(.null)) }
 
     func encode<T: Encodable>(_ value: T) throws {
-        try node.appendElement().store(value, at: codingPath + [IndexKey(count)])
+        node.addElement(try JSONValueEncoder.Node.child(value, at: codingPath + [IndexKey(count)]))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {

@@ -112,9 +112,15 @@ extension JSONWriter {
 
     /// `{"k":v,…}` with the keys sorted, each value written by `write`.
     static func appendObject<Value>(_ members: [String: Value], to out: inout [UInt8], _ write: (Value, inout [UInt8]) -> Void) {
-        out.append(UInt8(ascii: "{"))
         // Sorted pairs, not sorted keys looked up again: one hash less per member.
-        for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+        appendObject(sorted: members.sorted(by: { $0.key < $1.key }), to: &out, write)
+    }
+
+    /// `{"k":v,…}` from members already sorted by key, each value written by `write`.
+    static func appendObject<Value>(sorted members: [(key: String, value: Value)], to out: inout [UInt8],
+                                    _ write: (Value, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
