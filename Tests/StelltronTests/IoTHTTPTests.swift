@@ -134,15 +134,18 @@ struct IoTHTTPTests {
         }
     }
 
-    /// The price's device quality is averaged in the database: the same mean as `qualityScore`
-    /// over each device with both measures, none when no device has them.
-    @Test func telemetrySummaryAveragesQualityLikeTheFormula() async throws {
+    /// The price's inputs from telemetry, averaged in the database: the mean state of charge of
+    /// the nodes seen in the last 10 minutes that reported one, and the same mean as
+    /// `qualityScore` over each device with both measures; none when nothing reported them.
+    @Test func telemetrySummaryAveragesSoCAndQualityLikeTheFormula() async throws {
         try await withIoT { client in
-            func quality() async throws -> Double? {
+            func summary() async throws -> [String: Any] {
                 let answer = try await client.runtime.callService("iot.telemetry_summary", json: Data("{}".utf8), readOnly: true)
                 #expect(answer.status == 0)
-                return Fixtures.json(answer.body)["quality"] as? Double
+                return Fixtures.json(answer.body)
             }
+            func quality() async throws -> Double? { try await summary()["quality"] as? Double }
+            #expect(try await summary()["mean_soc"] as? Double == nil)
             #expect(try await quality() == nil)
             let devices: [(String, Int64, Int64, Double?, Double?)] = [
                 ("rpi-a", 7, 9, 91.5, 80), ("rpi-b", 0, 3, 12.25, 99.9), ("rpi-c", 4, 4, nil, 50), ("rpi-d", 1000, 1200, 100, 0.5),
@@ -157,6 +160,9 @@ struct IoTHTTPTests {
             }
             let mean = try #require(try await quality())
             #expect(abs(mean - scores.reduce(0, +) / Double(scores.count)) < 1e-12)
+            // NODE_A reports 72.4 %, NODE_B (connected, no detail) no charge: the mean is NODE_A's.
+            #expect(try await client.post("/iot/ping", Self.nodeData).0 == .ok)
+            #expect(try await summary()["mean_soc"] as? Double == 72.4)
         }
     }
 

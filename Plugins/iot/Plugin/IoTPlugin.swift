@@ -116,13 +116,15 @@ final class IoTPlugin: StelltronPlugin {
             return try JSONCoding.encode(Scheduling.Decided(commands: commands))
         case "iot.telemetry_summary":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
-            let soc = try host.query("SELECT AVG(soc) AS mean FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?", [.int(since)]).first?["mean"]?.doubleValue
-            // Devices with both measures; AVG of none is NULL, as an empty mean is nil.
-            let quality = try host.query("""
-                SELECT AVG(\(EnergyMath.qualityScoreSQL)) AS mean FROM iot_quality
-                WHERE voltage_stability IS NOT NULL AND battery_health IS NOT NULL
-                """).first?["mean"]?.doubleValue
-            return try JSONCoding.encode(["mean_soc": soc.map(JSONValue.double) ?? .null, "quality": quality.map(JSONValue.double) ?? .null])
+            // Both means in one statement (one storage call per price quote, not two). Quality over
+            // devices with both measures; AVG of none is NULL, as an empty mean is nil.
+            let means = try host.query("""
+                SELECT (SELECT AVG(soc) FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?) AS mean_soc,
+                       (SELECT AVG(\(EnergyMath.qualityScoreSQL)) FROM iot_quality
+                        WHERE voltage_stability IS NOT NULL AND battery_health IS NOT NULL) AS quality
+                """, [.int(since)]).first
+            return try JSONCoding.encode(["mean_soc": means?["mean_soc"]?.doubleValue.map(JSONValue.double) ?? .null,
+                                          "quality": means?["quality"]?.doubleValue.map(JSONValue.double) ?? .null])
         case "iot.stats":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
             let online = try host.query("SELECT COUNT(*) AS n FROM iot_devices WHERE last_seen_ms >= ?", [.int(since)]).first?["n"]?.int64Value ?? 0
