@@ -6,6 +6,8 @@ public final class Store: Sendable {
     public let pool: DatabasePool
     /// Connections for reads on the calling thread (`readOnCallingThread`).
     let callingThreadReaders: CallingThreadReaders
+    /// How long a connection waits for a lock another holds before its statement fails.
+    static let busyTimeout: TimeInterval = 5
     /// Set when the store lives in a temporary file that is removed with it.
     private let temporaryDirectory: URL?
 
@@ -14,7 +16,7 @@ public final class Store: Sendable {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.prepareDatabase { db in
             // WAL is the pool's default; NORMAL is durable across application crashes in WAL mode.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -33,7 +35,7 @@ public final class Store: Sendable {
         }
         try PrivateFile.prepareDatabase(file)
         pool = try DatabasePool(path: file, configuration: configuration)
-        callingThreadReaders = CallingThreadReaders(path: file, busyTimeout: 5)
+        callingThreadReaders = CallingThreadReaders(path: file, busyTimeout: Self.busyTimeout)
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS host_migrations (
