@@ -2,7 +2,7 @@ import Foundation
 
 // Benchmarks and tools for scripts/bench.sh. Each prints figures on one line; none asserts.
 //   stelltron-bench abi [plugin-dir]   ABI round trip vs a direct Swift call
-//   stelltron-bench reads [plugin-dir] a one-query read: GRDB's pool vs the calling thread's connection; a read route
+//   stelltron-bench reads [plugin-dir] a one-query read on GRDB's pool vs the calling thread's connection; /iot/nodes and the price through the runtime
 //   stelltron-bench matching           matching engine throughput, 10 000 vs 100 resting orders
 //   stelltron-bench hooks <plugin-dir> <libfactors.so>   libffi hook vs direct C; slot call vs direct Swift
 //   stelltron-bench dust [plugin-dir]  one sell crossing 3 000 dust buys, bounded vs unbounded matching
