@@ -69,17 +69,12 @@ extension Store: StorageEngine {
         return try await pool.read { db in Handoff(try handed.value(SQLiteSession(db))) }.value
     }
 
+    /// On the calling thread's own reader connection (`CallingThreadReaders`).
     public func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
-        try readNow(body)
+        try callingThreadReaders.read { db in try body(SQLiteSession(db)) }
     }
 
     public var readsRunOnCallingThread: Bool { true }
-
-    /// The calling thread's own reader (`CallingThreadReaders`). A function of its own, and
-    /// synchronous, so that the body cannot suspend while it holds the thread's connection.
-    private func readNow<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
-        try callingThreadReaders.read { db in try body(SQLiteSession(db)) }
-    }
 
     public func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
         let handed = Handoff(body)
