@@ -53,6 +53,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        // Process-wide SQLite settings, which only a variadic C function makes.
+        .systemLibrary(name: "CSQLiteConfig", path: "Sources/CSQLiteConfig", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The runtime: loader, registry, storage, call scopes, events, hooks, configuration, users.
         // It knows no HTTP: the compiler keeps Hummingbird out of it.
         .target(
@@ -69,7 +71,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                "CSodium", "CFFI",
+                "CSodium", "CFFI", "CSQLiteConfig",
             ],
             path: "Sources/Runtime",
             swiftSettings: swift6
@@ -149,7 +151,7 @@ let package = Package(
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                "CSodium",
+                "CSodium", "CSQLiteConfig",
             ],
             path: "Tests/StelltronTests",
             exclude: ["Vectors"],

@@ -8,7 +8,10 @@ import StelltronHost
 /// (how read routes run now), the same query inside an open read, and the whole runtime serving
 /// `/iot/nodes/:device_id` on the calling thread (snapshot, ABI crossing, the plugin's query and
 /// JSON), and `GET /api/v1/market/price` the same way (the pricing slot, the telemetry service,
-/// their queries and JSON; the caller given, so no role read). Prints figures; none asserts.
+/// their queries and JSON; the caller given, so no role read). `nodes_two_tasks_ns` serves
+/// `/iot/nodes` from two tasks at once (two cores, as two event loops do): the time per call of
+/// each, which is `nodes_route_ns` again when the two share nothing that serialises them.
+/// Prints figures; none asserts.
 enum ReadBenchmark {
     static let iterations = 50_000
     static let query = "SELECT plugin_id FROM host_migrations LIMIT 1"
@@ -40,13 +43,14 @@ enum ReadBenchmark {
             _ = try await store.readOnCallingThread { session in try session.query(query, parametersJSON: Data("[]".utf8)) }
         }
         let route = try await perCall { _ = try await runtime.serve(nodes, request) }
+        let twoTasks = try await perCallOnEach(of: 2) { _ = try await runtime.serve(nodes, request) }
         let priceRequest = HostRequest(method: "GET", path: "/api/v1/market/price", user: AuthenticatedUser(id: "bench", role: "Donor"))
         let priceRoute = try await perCall {
             let answer = try await runtime.serve(price, priceRequest)
             guard answer.status == 200 else { throw PluginLoadError(file: directory, "price answered \(answer.status)") }
         }
-        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f price_route_ns=%.0f",
-                     pool, callingThread, callingThread / pool, inside, route, priceRoute))
+        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f nodes_two_tasks_ns=%.0f price_route_ns=%.0f",
+                     pool, callingThread, callingThread / pool, inside, route, twoTasks, priceRoute))
     }
 
     /// Synchronous: inside an `async` function the compiler picks GRDB's async `read`.
@@ -71,6 +75,22 @@ enum ReadBenchmark {
         for _ in 0..<5 {
             let start = ContinuousClock.now
             for _ in 0..<iterations { try await body() }
+            best = min(best, ABIBenchmark.nanoseconds(ContinuousClock.now - start) / Double(iterations))
+        }
+        return best
+    }
+
+    /// `tasks` tasks each making `iterations` calls at once: the best of five, in ns per call of one task.
+    static func perCallOnEach(of tasks: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Double {
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<tasks {
+                    group.addTask { for _ in 0..<iterations { try await body() } }
+                }
+                try await group.waitForAll()
+            }
             best = min(best, ABIBenchmark.nanoseconds(ContinuousClock.now - start) / Double(iterations))
         }
         return best

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import HummingbirdTesting
 import StelltronHost
@@ -244,6 +245,16 @@ struct RuntimeTests {
         }
         let after = try await store.readOnCallingThread { session in try session.rows(value).first?["value"]?.int64Value }
         #expect(after == 2)
+    }
+
+    /// SQLite keeps no memory statistics in the host's process: with them, every allocation
+    /// SQLite makes takes one process-wide mutex, which the event loops' readers contend for.
+    @Test func sqliteKeepsNoMemoryStatistics() async throws {
+        let host = try host()
+        try await host.runtime.run("INSERT INTO probe_counters (name, value) VALUES ('stats', 1)")
+        _ = try await host.runtime.store.readOnCallingThread { session in try session.rows("SELECT * FROM probe_counters") }
+        #expect(SQLiteProcessSettings.applied == SQLITE_OK)
+        #expect(sqlite3_memory_used() == 0)
     }
 
     /// A statement that fails while its rows are stepped (not when it is prepared) is a storage

@@ -14,6 +14,7 @@ public final class Store: Sendable {
     /// Opens (creating folders and file on first run) the database at `path`. `:memory:` gives a
     /// private database in a temporary folder: WAL snapshots need a real file, even for tests.
     public init(path: String) throws {
+        _ = SQLiteProcessSettings.applied
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(Self.busyTimeout)
