@@ -53,7 +53,6 @@ public final class PluginRuntime: @unchecked Sendable {
         self.clock = clock
         self.stubServices = stubServices
         self.store = try store ?? StorageEngines.open(configuration.databasePath, logger: logger)
-        slowReadRoutes = SlowReadRoutes(thresholdMilliseconds: configuration.slowReadMilliseconds)
         let hub = EventHub(replayCapacity: configuration.eventReplayCapacity,
                            subscriberQueueCapacity: configuration.subscriberQueueCapacity,
                            subscriberQueueBytes: configuration.subscriberQueueBytes)
@@ -76,6 +75,8 @@ public final class PluginRuntime: @unchecked Sendable {
             return LoadedPlugin(declaration: declaration, file: path, descriptor: library.descriptor, config: entry.config)
         }
         registry = try PluginRegistry(plugins: loaded, configuration: configuration)
+        slowReadRoutes = SlowReadRoutes(readRoutes: registry.routes.filter { !$0.route.writes }.map(\.route.path),
+                                        thresholdMilliseconds: configuration.slowReadMilliseconds)
         // [hooks] binds against the hook points the loaded plugins declared; the host knows none itself.
         let registry = self.registry
         hooks = try Dictionary(uniqueKeysWithValues: configuration.hooks.map { binding in

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Logging
 
@@ -11,34 +12,47 @@ import Logging
 /// on each reader connection prepare their statements and find cold pages, and once-slow would
 /// move every route off at start (seen in `make bench`). One read of 16× the threshold still
 /// moves its route at once.
-// Sendable: `lock` guards the tables.
-final class SlowReadRoutes: @unchecked Sendable {
-    private let thresholdMilliseconds: Double
-    private let lock = NSLock()
-    private var averageMilliseconds: [String: Double] = [:]
-    private var slow: Set<String> = []
+///
+/// Every read route has its own atomics, made at load, and no lock: both event loops ask and
+/// record on every read, and a shared lock here was one of the futexes `perf` counted per read.
+final class SlowReadRoutes: Sendable {
+    /// One read route's running average and whether it has moved.
+    private final class Timing: Sendable {
+        /// The average in milliseconds, as the bits of a `Double`.
+        let averageBits = ManagedAtomic<UInt64>(0)
+        let moved = ManagedAtomic<Bool>(false)
+    }
 
-    init(thresholdMilliseconds: Int) {
+    private let thresholdMilliseconds: Double
+    /// Route path → its timing; fixed at load, so reading it needs no lock.
+    private let timings: [String: Timing]
+
+    init(readRoutes: [String], thresholdMilliseconds: Int) {
         self.thresholdMilliseconds = Double(thresholdMilliseconds)
+        timings = Dictionary(readRoutes.map { ($0, Timing()) }, uniquingKeysWith: { first, _ in first })
     }
 
     func runsOnCallingThread(_ route: String) -> Bool {
-        lock.withLock { !slow.contains(route) }
+        timings[route].map { !$0.moved.load(ordering: .relaxed) } ?? false
     }
 
     /// Records how long one of `route`'s reads took on the calling thread.
     func record(_ route: String, took elapsed: Duration, logger: Logger) {
+        guard let timing = timings[route] else { return }
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
-        let (average, moved) = lock.withLock { () -> (Double, Bool) in
-            let average = (averageMilliseconds[route] ?? 0) * 15 / 16 + milliseconds / 16
-            averageMilliseconds[route] = average
-            return (average, average > thresholdMilliseconds && slow.insert(route).inserted)
+        var seen = timing.averageBits.load(ordering: .relaxed)
+        var average: Double
+        while true {
+            average = Double(bitPattern: seen) * 15 / 16 + milliseconds / 16
+            let (stored, current) = timing.averageBits.compareExchange(expected: seen, desired: average.bitPattern, ordering: .relaxed)
+            if stored { break }
+            seen = current
         }
-        if moved {
+        if average > thresholdMilliseconds, !timing.moved.exchange(true, ordering: .relaxed) {
             logger.notice("reads of \(route) average \(String(format: "%.1f", average)) ms on an event loop: they run on reader threads from now on")
         }
     }
 
     /// The routes moved off the calling thread so far.
-    var moved: Set<String> { lock.withLock { slow } }
+    var moved: Set<String> { Set(timings.filter { $0.value.moved.load(ordering: .relaxed) }.keys) }
 }

@@ -1,5 +1,7 @@
+import Atomics
 import Foundation
 import GRDB
+import NIOPosix
 
 /// Read-only connections for reads that run on the calling thread (an event loop): one per thread
 /// that asks, kept for the store's lifetime, each used only by its thread.
@@ -13,12 +15,23 @@ import GRDB
 ///
 /// GRDB's schema cache is not refreshed between reads: the schema changes only while the runtime
 /// loads (migrations), before any request, and SQLite re-prepares a statement whose schema moved.
-// Sendable: `lock` guards `connections`; a connection is used by one thread at a time.
+// Sendable: `lock` guards `opened`; a connection is used by its own thread only.
 final class CallingThreadReaders: @unchecked Sendable {
+    /// One thread's connections, by the `CallingThreadReaders` that opened them: found without a
+    /// lock (the two event loops read at once, and a shared lock was a futex per few reads).
+    private final class ThisThread: @unchecked Sendable {
+        var connections: [Int: DatabaseQueue] = [:]
+    }
+
+    private static let thisThread = ThreadSpecificVariable<ThisThread>()
+    private static let nextID = ManagedAtomic<Int>(0)
+
+    private let id = CallingThreadReaders.nextID.loadThenWrappingIncrement(ordering: .relaxed)
     private let path: String
     private let configuration: Configuration
     private let lock = NSLock()
-    private var connections: [pthread_t: DatabaseQueue] = [:]
+    /// Every connection opened, to close them with the store.
+    private var opened: [DatabaseQueue] = []
 
     init(path: String, busyTimeout: TimeInterval) {
         self.path = path
@@ -45,23 +58,28 @@ final class CallingThreadReaders: @unchecked Sendable {
         }
     }
 
-    /// Closes every connection (the store is going).
+    /// Closes every connection (the store is going). A thread that read keeps its entry, closed,
+    /// until it ends: a store goes with the process, or in tests.
     func closeAll() {
         let closing = lock.withLock { () -> [DatabaseQueue] in
-            defer { connections.removeAll() }
-            return Array(connections.values)
+            defer { opened.removeAll() }
+            return opened
         }
         for connection in closing { try? connection.close() }
     }
 
     private func connection() throws -> DatabaseQueue {
-        let thread = pthread_self()
-        if let open = lock.withLock({ connections[thread] }) { return open }
-        let opened = try DatabaseQueue(path: path, configuration: configuration)
-        return lock.withLock {
-            // Only this thread adds its own entry, so none appeared meanwhile.
-            connections[thread] = opened
-            return opened
+        let thread: ThisThread
+        if let known = Self.thisThread.currentValue {
+            thread = known
+        } else {
+            thread = ThisThread()
+            Self.thisThread.currentValue = thread
         }
+        if let open = thread.connections[id] { return open }
+        let connection = try DatabaseQueue(path: path, configuration: configuration)
+        thread.connections[id] = connection
+        lock.withLock { opened.append(connection) }
+        return connection
     }
 }
