@@ -88,6 +88,48 @@ struct KitJSONTests {
         }
     }
 
+    struct Levels: Decodable, Equatable {
+        var names: [String]
+        var levels: [Double]
+        var counts: [Int]
+        var ids: [Int64]
+        var flags: [Bool]
+        var on: Bool?
+        var big: Int64?
+        var share: Double?
+    }
+
+    /// Arrays of scalars and optional scalars (each decoded by a witness of its own, not the
+    /// generic one): the values `JSONDecoder` gives, and failures where it fails, naming the field.
+    @Test func decodesScalarArraysAndOptionalsLikeJSONDecoder() throws {
+        let good = [
+            #"{"names":["a","é"],"levels":[1,2.5],"counts":[3,4.0],"ids":[9223372036854775807],"flags":[true,false],"on":false,"big":-1,"share":0.5}"#,
+            #"{"names":[],"levels":[],"counts":[],"ids":[],"flags":[],"on":null}"#,
+        ]
+        for text in good {
+            #expect(try JSONCoding.decode(Levels.self, from: Data(text.utf8)) == (try JSONDecoder().decode(Levels.self, from: Data(text.utf8))))
+        }
+        let bad: [(String, String)] = [
+            (#"{"names":["a",1],"levels":[],"counts":[],"ids":[],"flags":[]}"#, "field 'names.1' must be a string"),
+            (#"{"names":[],"levels":[1,"2"],"counts":[],"ids":[],"flags":[]}"#, "field 'levels.1' must be a number"),
+            (#"{"names":[],"levels":[],"counts":[1.5],"ids":[],"flags":[]}"#, "field 'counts.0' must be an integer"),
+            (#"{"names":[],"levels":[],"counts":[],"ids":[9223372036854775808],"flags":[]}"#, "field 'ids.0' is out of range"),
+            (#"{"names":[],"levels":[],"counts":[],"ids":[],"flags":[0]}"#, "field 'flags.0' must be a boolean"),
+            (#"{"names":[],"levels":[],"counts":[],"ids":[],"flags":[],"on":"yes"}"#, "field 'on' must be a boolean"),
+            (#"{"names":[],"levels":[],"counts":[],"ids":[],"flags":[],"big":0.5}"#, "field 'big' must be an integer"),
+            (#"{"names":[],"levels":[],"counts":[],"ids":[],"flags":[],"share":true}"#, "field 'share' must be a number"),
+        ]
+        for (text, message) in bad {
+            #expect(throws: (any Error).self, "\(text)") { try JSONDecoder().decode(Levels.self, from: Data(text.utf8)) }
+            do {
+                _ = try JSONCoding.decodeBody(Levels.self, from: Data(text.utf8))
+                Issue.record("accepted \(text)")
+            } catch let error as PluginError {
+                #expect(error.message == message, "\(text)")
+            }
+        }
+    }
+
     struct Answer: Encodable {
         enum Side: String, Encodable { case buy, sell }
         struct Leg: Encodable { let uid: String; let share: Float; let note: String? }

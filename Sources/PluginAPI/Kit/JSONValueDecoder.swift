@@ -44,25 +44,31 @@ struct JSONValueDecoder: Decoder {
     /// `value` as `type` when `type` is a scalar (or `JSONValue`), nil for any other type. Most
     /// fields are scalars: this skips creating a decoder, and its coding path, for each of them.
     static func scalar<T>(_ type: T.Type, _ value: JSONValue, at path: @autoclosure () -> [CodingKey]) throws -> T? {
-        if type == String.self {
-            guard case .string(let string) = value else { throw mismatch(type, value, at: path()) }
-            return (string as! T)
-        }
-        if type == Double.self {
-            switch value {
-            case .double(let double): return (double as! T)
-            case .int(let int): return (Double(int) as! T)
-            default: throw mismatch(type, value, at: path())
-            }
-        }
+        if type == String.self { return (try string(value, at: path()) as! T) }
+        if type == Double.self { return (try double(value, at: path()) as! T) }
         if type == Int.self { return (try integer(Int.self, value, at: path()) as! T) }
         if type == Int64.self { return (try integer(Int64.self, value, at: path()) as! T) }
-        if type == Bool.self {
-            guard case .bool(let bool) = value else { throw mismatch(type, value, at: path()) }
-            return (bool as! T)
-        }
+        if type == Bool.self { return (try bool(value, at: path()) as! T) }
         if type == JSONValue.self { return (value as! T) }
         return nil
+    }
+
+    static func string(_ value: JSONValue, at path: @autoclosure () -> [CodingKey]) throws -> String {
+        guard case .string(let string) = value else { throw mismatch(String.self, value, at: path()) }
+        return string
+    }
+
+    static func double(_ value: JSONValue, at path: @autoclosure () -> [CodingKey]) throws -> Double {
+        switch value {
+        case .double(let double): return double
+        case .int(let int): return Double(int)
+        default: throw mismatch(Double.self, value, at: path())
+        }
+    }
+
+    static func bool(_ value: JSONValue, at path: @autoclosure () -> [CodingKey]) throws -> Bool {
+        guard case .bool(let bool) = value else { throw mismatch(Bool.self, value, at: path()) }
+        return bool
     }
 
     func mismatch(_ type: Any.Type, _ found: JSONValue) -> DecodingError {
@@ -142,10 +148,40 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard let value = members[key.stringValue] else { return nil }
-        if case .null = value { return nil }
+        guard let value = present(key) else { return nil }
         if let scalar = try JSONValueDecoder.scalar(type, value, at: codingPath + [key]) { return scalar }
         return try T(from: JSONValueDecoder(value, codingPath: codingPath + [key]))
+    }
+
+    // The common scalars, each its own witness: the generic `decode` above serves them too, but
+    // unspecialised (a plugin's synthesized `init(from:)` reaches it through the container's
+    // box), with a dynamic cast per field — most of a service call's decoding in `perf`.
+    // `decodeIfPresent` of a scalar would otherwise be the standard library's default: three
+    // lookups (`contains`, `decodeNil`, `decode`) instead of one.
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try JSONValueDecoder.string(member(key), at: codingPath + [key]) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try JSONValueDecoder.double(member(key), at: codingPath + [key]) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try JSONValueDecoder.bool(member(key), at: codingPath + [key]) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try JSONValueDecoder.integer(type, member(key), at: codingPath + [key]) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try JSONValueDecoder.integer(type, member(key), at: codingPath + [key]) }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        try present(key).map { try JSONValueDecoder.string($0, at: codingPath + [key]) }
+    }
+
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        try present(key).map { try JSONValueDecoder.double($0, at: codingPath + [key]) }
+    }
+
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        try present(key).map { try JSONValueDecoder.bool($0, at: codingPath + [key]) }
+    }
+
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        try present(key).map { try JSONValueDecoder.integer(type, $0, at: codingPath + [key]) }
+    }
+
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+        try present(key).map { try JSONValueDecoder.integer(type, $0, at: codingPath + [key]) }
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -162,6 +198,13 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func superDecoder(forKey key: Key) throws -> Decoder {
         JSONValueDecoder(members[key.stringValue] ?? .null, codingPath: codingPath + [key])
+    }
+
+    /// The member under `key`, nil when it is missing or null (what `decodeIfPresent` reads).
+    private func present(_ key: Key) -> JSONValue? {
+        guard let value = members[key.stringValue] else { return nil }
+        if case .null = value { return nil }
+        return value
     }
 
     private func member(_ key: Key) throws -> JSONValue {
@@ -193,6 +236,21 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let decoded = try JSONValueDecoder(try current(type), codingPath: codingPath + [IndexKey(currentIndex)]).unwrap(type)
+        currentIndex += 1
+        return decoded
+    }
+
+    // The common scalars as their own witnesses, as in `KeyedContainer`.
+    mutating func decode(_ type: String.Type) throws -> String { try next { try JSONValueDecoder.string($0, at: $1()) } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next { try JSONValueDecoder.double($0, at: $1()) } }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next { try JSONValueDecoder.bool($0, at: $1()) } }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next { try JSONValueDecoder.integer(type, $0, at: $1()) } }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next { try JSONValueDecoder.integer(type, $0, at: $1()) } }
+
+    /// Reads the current element with `read` (given it and its coding path) and moves past it.
+    private mutating func next<T>(_ read: (JSONValue, () -> [CodingKey]) throws -> T) throws -> T {
+        let path = { codingPath + [IndexKey(currentIndex)] }
+        let decoded = try read(try current(T.self), path)
         currentIndex += 1
         return decoded
     }

@@ -214,6 +214,17 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         node.addMember(key.stringValue, try JSONValueEncoder.Node.child(value, at: codingPath + [key]))
     }
 
+    // The common scalars, each its own witness: the generic `encode` above serves them too, but
+    // unspecialised (a plugin's synthesized `encode(to:)` reaches it through the container's
+    // box), with a dynamic cast per field — most of a service answer's encoding in `perf`.
+    func encode(_ value: String, forKey key: Key) throws { node.addMember(key.stringValue, .scalar(.string(value))) }
+    func encode(_ value: Bool, forKey key: Key) throws { node.addMember(key.stringValue, .scalar(.bool(value))) }
+    func encode(_ value: Int, forKey key: Key) throws { node.addMember(key.stringValue, .scalar(.int(Int64(value)))) }
+    func encode(_ value: Int64, forKey key: Key) throws { node.addMember(key.stringValue, .scalar(.int(value))) }
+    func encode(_ value: Double, forKey key: Key) throws {
+        node.addMember(key.stringValue, .scalar(try JSONValueEncoder.Node.finite(value, at: codingPath + [key])))
+    }
+
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         JSONValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
@@ -242,6 +253,13 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     func encode<T: Encodable>(_ value: T) throws {
         node.addElement(try JSONValueEncoder.Node.child(value, at: codingPath + [IndexKey(count)]))
     }
+
+    // The common scalars as their own witnesses, as in `KeyedContainer`.
+    func encode(_ value: String) throws { node.addElement(.scalar(.string(value))) }
+    func encode(_ value: Bool) throws { node.addElement(.scalar(.bool(value))) }
+    func encode(_ value: Int) throws { node.addElement(.scalar(.int(Int64(value)))) }
+    func encode(_ value: Int64) throws { node.addElement(.scalar(.int(value))) }
+    func encode(_ value: Double) throws { node.addElement(.scalar(try JSONValueEncoder.Node.finite(value, at: codingPath + [IndexKey(count)]))) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let path = codingPath + [IndexKey(count)]
