@@ -22,13 +22,12 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [String: JSONValue] = [
-            "timestamp": .string(Date().formatted(.iso8601)), "level": .string(level.rawValue),
-            "label": .string(label), "message": .string(message.description),
+            "timestamp": .string(Date().formatted(.iso8601)), "level": .string(event.level.rawValue),
+            "label": .string(label), "message": .string(event.message.description),
         ]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = Self.json(value)
         }
         var line = JSONValue.object(fields).jsonData
