@@ -175,6 +175,7 @@ struct KitJSONTests {
         // A key encoded twice, and members encoded out of order with nested containers between.
         #expect(String(decoding: try JSONCoding.encode(Twice()), as: UTF8.self) == String(decoding: try encoder.encode(Twice()), as: UTF8.self))
         #expect(throws: EncodingError.self) { try JSONCoding.encode(["price": Double.nan]) }
+        #expect(throws: EncodingError.self) { try JSONCoding.encode([1, -Double.infinity]) }
         #expect(throws: EncodingError.self) { try JSONCoding.encode([Float.infinity]) }
     }
 
