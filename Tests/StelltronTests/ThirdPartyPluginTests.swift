@@ -27,21 +27,35 @@ struct ThirdPartyPluginTests {
             process.terminationHandler = { finished in
                 continuation.resume(returning: (finished.terminationStatus, output.text()))
             }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do {
+                try process.run()
+            } catch {
+                // No child holds the pipe: close it, so the reading thread ends too.
+                try? pipe.fileHandleForWriting.close()
+                continuation.resume(throwing: error)
+            }
         }
     }
 
-    /// Reads a pipe as it fills, so a chatty build never blocks on a full pipe.
+    /// Reads a pipe to its end on a thread of its own, as it fills (a chatty build never blocks on
+    /// a full pipe). `text()` waits for that end — the process exited and its side of the pipe
+    /// closed — so the last thing it wrote is never missed: taking what had arrived when the
+    /// termination handler ran once returned a short output empty (a CI run).
     final class OutputCollector: @unchecked Sendable {
-        private let lock = NSLock()
+        // `data` is written by the reading thread before `finished` is signalled, read after.
+        private let finished = DispatchSemaphore(value: 0)
         private var data = Data()
         init(_ pipe: Pipe) {
-            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let chunk = handle.availableData
-                self?.lock.withLock { self?.data.append(chunk) }
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                finished.signal()
             }
         }
-        func text() -> String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+        func text() -> String {
+            finished.wait()
+            return String(decoding: data, as: UTF8.self)
+        }
     }
 
     static func compileC(_ source: String, name: String) async throws -> String {
