@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = try loadConfiguration(config, options: options)
         if configuration.logFormat == "json" {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        } else {
+            LoggingSystem.bootstrap { TextLogHandler(label: $0) }
         }
         // Before the runtime loads: the handles it makes at load record into this backend.
         if !configuration.metricsBind.isEmpty { PrometheusExport.bootstrap() }

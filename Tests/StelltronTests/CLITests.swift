@@ -243,12 +243,41 @@ struct CLITests {
     /// Issue 18, item 5: `LOG_FORMAT=json` writes one JSON object per line, the request line with
     /// its id, route, status, duration and plugin (and the user on protected routes).
     @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let (lines, address) = try await serveTwoRequests(logFormat: "json")
+        #expect(!lines.isEmpty)
+        let objects = lines.map { Fixtures.json(Data($0.utf8)) }
+        #expect(objects.allSatisfy { $0["level"] is String && $0["message"] is String && $0["timestamp"] is String })
+        let request = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /iot/nodes/rpi-1") == true })
+        #expect(request["status"] as? String == "200" && request["route"] as? String == "/iot/nodes/{device_id}")
+        #expect(request["hb.request.id"] is String && request["ms"] is String)
+        #expect(request["plugin"] as? String == "iot")
+        let protected = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /api/v1/market/orders") == true })
+        #expect(protected["user"] as? String == address && protected["plugin"] as? String == "market")
+        #expect(request["user"] == nil)
+    }
+
+    /// The default text log keeps swift-log's line (`timestamp level label: key=value … [source]
+    /// message`, keys sorted) while rendering metadata only for lines it writes.
+    @Test func textLogsKeepTheStreamHandlersLine() async throws {
+        let (lines, address) = try await serveTwoRequests(logFormat: "text")
+        let request = try #require(lines.first { $0.hasSuffix("] GET /iot/nodes/rpi-1 200") })
+        let pattern = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info stelltron: (?<metadata>.+) \[\w+\] GET /#
+        let metadata = try #require(request.firstMatch(of: pattern)?.output.metadata, "\(request)")
+        let keys = metadata.split(separator: " ").map { String($0.prefix { $0 != "=" }) }
+        #expect(keys.contains("plugin") && keys.contains("hb.request.id") && keys == keys.sorted(), "\(keys)")
+        let protected = try #require(lines.first { $0.contains("] GET /api/v1/market/orders") })
+        #expect(protected.contains("user=\(address)") && protected.contains("plugin=market"))
+    }
+
+    /// Serves the shipped configuration with `LOG_FORMAT=logFormat`, reads a public and a
+    /// protected route, stops the server and returns its standard error by line and the wallet.
+    private func serveTwoRequests(logFormat: String) async throws -> (lines: [String], wallet: String) {
         let port = Self.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--config", try shippedConfiguration(), "--port", String(port), "--database", ":memory:"]
         var environment = ProcessInfo.processInfo.environment
-        environment["LOG_FORMAT"] = "json"
+        environment["LOG_FORMAT"] = logFormat
         process.environment = environment
         let err = Pipe()
         process.standardOutput = FileHandle.nullDevice
@@ -283,17 +312,8 @@ struct CLITests {
         _ = try await URLSession.shared.data(for: orders)
         process.terminate()
         process.waitUntilExit()
-        let lines = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        #expect(!lines.isEmpty)
-        let objects = lines.map { Fixtures.json(Data($0.utf8)) }
-        #expect(objects.allSatisfy { $0["level"] is String && $0["message"] is String && $0["timestamp"] is String })
-        let request = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /iot/nodes/rpi-1") == true })
-        #expect(request["status"] as? String == "200" && request["route"] as? String == "/iot/nodes/{device_id}")
-        #expect(request["hb.request.id"] is String && request["ms"] is String)
-        #expect(request["plugin"] as? String == "iot")
-        let protected = try #require(objects.first { ($0["message"] as? String)?.hasPrefix("GET /api/v1/market/orders") == true })
-        #expect(protected["user"] as? String == address && protected["plugin"] as? String == "market")
-        #expect(request["user"] == nil)
+        let lines = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        return (lines, address)
     }
 }
 
