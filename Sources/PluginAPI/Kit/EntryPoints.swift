@@ -133,7 +133,7 @@ enum EntryPoints {
     /// Copies bytes into memory the host will give back through `free_bytes`.
     static func pluginBytes(_ data: Data) -> stl_plugin_bytes {
         guard !data.isEmpty, let memory = malloc(data.count) else { return stl_plugin_bytes() }
-        data.copyBytes(to: memory.assumingMemoryBound(to: UInt8.self), count: data.count)
+        data.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         return stl_plugin_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: data.count)
     }
 }

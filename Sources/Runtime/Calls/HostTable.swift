@@ -165,6 +165,13 @@ enum HostTable {
     }
 
     /// Copies bytes into memory the plugin gives back through `free_bytes`.
+    static func hostBytes(_ bytes: [UInt8]) -> stl_host_bytes {
+        guard !bytes.isEmpty, let memory = malloc(bytes.count) else { return stl_host_bytes() }
+        bytes.withUnsafeBufferPointer { memory.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return stl_host_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: bytes.count)
+    }
+
+    /// Copies bytes into memory the plugin gives back through `free_bytes`.
     static func hostBytes(_ data: Data) -> stl_host_bytes {
         guard !data.isEmpty, let memory = malloc(data.count) else { return stl_host_bytes() }
         data.copyBytes(to: memory.assumingMemoryBound(to: UInt8.self), count: data.count)

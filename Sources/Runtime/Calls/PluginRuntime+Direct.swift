@@ -12,6 +12,6 @@ extension PluginRuntime {
             let outcome = self.callService(name: name, request: arena.str(json), from: CallContext(runtime: self, plugin: nil, scope: scope))
             return ScopedAnswer(answer: outcome, keep: outcome.status == STL_OK)
         }
-        return (outcome.status, outcome.body)
+        return (outcome.status, Data(outcome.body))
     }
 }
