@@ -8,12 +8,19 @@ public struct PricingFormula: Sendable, Equatable {
     /// `d` in `f_dist = 1 + 0.2 × d`.
     public var distance: Double
     /// The market's time zone for `f_time`.
-    public var timeZone: TimeZone
+    public var timeZone: TimeZone {
+        didSet { calendar.timeZone = timeZone }
+    }
+    /// A Gregorian calendar in `timeZone`, made once: making one for every quote was 1.9 % of a
+    /// price request's samples.
+    private var calendar: Calendar
 
     public init(basePrice: Double = 5.0, distance: Double = 1.0, timeZone: TimeZone = TimeZone(identifier: "UTC")!) {
         self.basePrice = basePrice
         self.distance = distance
         self.timeZone = timeZone
+        calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
     }
 
     /// What the market knows when it quotes.
@@ -104,9 +111,7 @@ public struct PricingFormula: Sendable, Equatable {
 
     /// The market's local hour (0–23) at `date`.
     public func localHour(at date: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar.component(.hour, from: date)
+        calendar.component(.hour, from: date)
     }
 
     /// Evening peak 1.3, morning 1.15, night 0.85, otherwise 1.0, by the market's local hour.

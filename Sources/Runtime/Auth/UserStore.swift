@@ -33,13 +33,19 @@ public enum Role: String, CaseIterable, Sendable {
 public enum UserStore {
     static let columns = "id, wallet_address, role, location, kyc_status, created_at"
 
-    /// Runs on every protected request: rows read field by field, not through a `Decodable`
-    /// decoder (which was most of this lookup's cost in a profile of the price route).
+    /// The whole user (`/auth/me`, the `host.users.*` services), read field by field rather than
+    /// through a `Decodable` decoder, which was most of this lookup's cost in an earlier profile.
     public static func find(_ id: String, in session: StorageSession) throws -> User? {
         guard let row = try session.rows("SELECT \(columns) FROM host_users WHERE id = ?", [.string(id)]).first else { return nil }
         func text(_ column: String) -> String { row[column]?.stringValue ?? "" }
         return User(id: text("id"), wallet_address: text("wallet_address"), role: text("role"), location: text("location"),
                     kyc_status: text("kyc_status"), created_at: text("created_at"))
+    }
+
+    /// The stored role of a user, nil when the user is gone: what every protected request reads
+    /// (one column, not the six of `find`, which was 5 % of a price request's samples).
+    public static func role(of id: String, in session: StorageSession) throws -> String? {
+        try session.rows("SELECT role FROM host_users WHERE id = ?", [.string(id)]).first.map { $0["role"]?.stringValue ?? "" }
     }
 
     /// Creates the user of a checked Stellar address if needed; returns it and whether it is new.

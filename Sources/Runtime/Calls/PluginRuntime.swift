@@ -222,8 +222,8 @@ public final class PluginRuntime: @unchecked Sendable {
     /// the user is gone (or storage fails), nil when the request may go on.
     private func resolveStoredUser(_ id: String, into marshaled: MarshaledRequest, scope: CallScope) -> HostResponse? {
         do {
-            guard let user = try UserStore.find(id, in: scope.session) else { return .error(401, "user no longer exists") }
-            marshaled.setUser(AuthenticatedUser(id: user.id, role: user.role))
+            guard let role = try UserStore.role(of: id, in: scope.session) else { return .error(401, "user no longer exists") }
+            marshaled.setUser(AuthenticatedUser(id: id, role: role))
             return nil
         } catch {
             logger.error("reading the caller failed", metadata: ["request": .string(scope.requestID), "error": "\(error)"])
