@@ -34,11 +34,8 @@ struct Serve: AsyncParsableCommand {
         options["database"] = database
         options["bind"] = bind
         let configuration = try loadConfiguration(config, options: options)
-        if configuration.logFormat == "json" {
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
-        } else {
-            LoggingSystem.bootstrap { TextLogHandler(label: $0) }
-        }
+        let logFormat: ServerLogHandler.Format = configuration.logFormat == "json" ? .json : .text
+        LoggingSystem.bootstrap { ServerLogHandler(label: $0, format: logFormat) }
         // Before the runtime loads: the handles it makes at load record into this backend.
         if !configuration.metricsBind.isEmpty { PrometheusExport.bootstrap() }
         var logger = Logger(label: "stelltron")
