@@ -36,7 +36,18 @@ public struct ServerLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let metadata = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        let line = line(for: event)
+        Self.lock.withLock { FileHandle.standardError.write(line) }
+    }
+
+    /// The line `event` writes, with its newline.
+    func line(for event: LogEvent) -> Data {
+        var metadata = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        if let error = event.error {
+            // As `StreamLogHandler` names an event's error.
+            metadata["error.message"] = "\(error)"
+            metadata["error.type"] = "\(String(reflecting: type(of: error)))"
+        }
         var line: Data
         switch format {
         case .text:
@@ -46,7 +57,7 @@ public struct ServerLogHandler: LogHandler {
             line = Self.jsonLine(level: event.level, label: label, metadata: metadata, message: event.message.description)
         }
         line.append(UInt8(ascii: "\n"))
-        Self.lock.withLock { FileHandle.standardError.write(line) }
+        return line
     }
 
     /// One text line as `StreamLogHandler` writes it, without the newline.
