@@ -164,17 +164,12 @@ enum HostTable {
         }
     }
 
-    /// Copies bytes into memory the plugin gives back through `free_bytes`.
-    static func hostBytes(_ bytes: [UInt8]) -> stl_host_bytes {
-        guard !bytes.isEmpty, let memory = malloc(bytes.count) else { return stl_host_bytes() }
-        bytes.withUnsafeBufferPointer { memory.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        return stl_host_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: bytes.count)
-    }
-
-    /// Copies bytes into memory the plugin gives back through `free_bytes`.
-    static func hostBytes(_ data: Data) -> stl_host_bytes {
-        guard !data.isEmpty, let memory = malloc(data.count) else { return stl_host_bytes() }
-        data.copyBytes(to: memory.assumingMemoryBound(to: UInt8.self), count: data.count)
-        return stl_host_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: data.count)
+    /// Copies bytes (an array or `Data`) into memory the plugin gives back through `free_bytes`.
+    static func hostBytes(_ bytes: some ContiguousBytes) -> stl_host_bytes {
+        bytes.withUnsafeBytes { raw in
+            guard raw.count > 0, let memory = malloc(raw.count) else { return stl_host_bytes() }
+            memory.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+            return stl_host_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: raw.count)
+        }
     }
 }

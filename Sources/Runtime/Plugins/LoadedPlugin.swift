@@ -51,7 +51,7 @@ public final class LoadedPlugin: @unchecked Sendable {
             descriptor.pointee.create!(api, ctx, stl_str(ptr: raw.bindMemory(to: CChar.self).baseAddress, len: raw.count), &created, &err)
         }
         if status == STL_OK { instance = created }
-        return Outcome(status: status, body: take(err))
+        return Outcome(status: status, body: take(err, Array.init))
     }
 
     func destroy() {
@@ -63,7 +63,7 @@ public final class LoadedPlugin: @unchecked Sendable {
         var response = stl_response()
         response.struct_size = UInt32(MemoryLayout<stl_response>.size)
         let status = descriptor.pointee.handle_request!(instance, ctx, request, &response)
-        return (status, Int(response.status), takeData(response.body))
+        return (status, Int(response.status), take(response.body) { Data(buffer: $0) })
     }
 
     func callService(_ name: stl_str, request: stl_str, ctx: OpaquePointer) -> Outcome {
@@ -72,7 +72,7 @@ public final class LoadedPlugin: @unchecked Sendable {
         }
         var out = stl_plugin_bytes()
         let status = call(instance, ctx, name, request, &out)
-        return Outcome(status: status, body: take(out))
+        return Outcome(status: status, body: take(out, Array.init))
     }
 
     func deliverEvent(type: stl_str, payload: stl_str, ctx: OpaquePointer) {
@@ -83,24 +83,17 @@ public final class LoadedPlugin: @unchecked Sendable {
         guard let tick = descriptor.pointee.tick else { return Outcome(status: STL_OK, body: []) }
         var err = stl_plugin_bytes()
         let status = tick(instance, ctx, &err)
-        return Outcome(status: status, body: take(err))
+        return Outcome(status: status, body: take(err, Array.init))
     }
 
     func subscribes(to type: String) -> Bool {
         declaration.subscriptions.contains { $0 == "*" || $0 == type }
     }
 
-    /// Copies plugin-owned bytes and releases them with the plugin's own free function.
-    private func take(_ bytes: stl_plugin_bytes) -> [UInt8] {
+    /// Copies plugin-owned bytes (with `copy`: into an array, or `Data` for a route's body, which
+    /// the HTTP layer writes) and releases them with the plugin's own free function.
+    private func take<Bytes>(_ bytes: stl_plugin_bytes, _ copy: (UnsafeBufferPointer<UInt8>) -> Bytes) -> Bytes {
         defer { descriptor.pointee.free_bytes!(bytes) }
-        guard let pointer = bytes.ptr, bytes.len > 0 else { return [] }
-        return [UInt8](UnsafeBufferPointer(start: pointer, count: bytes.len))
-    }
-
-    /// `take` for a route's response body, which the HTTP layer writes as `Data`.
-    private func takeData(_ bytes: stl_plugin_bytes) -> Data {
-        defer { descriptor.pointee.free_bytes!(bytes) }
-        guard let pointer = bytes.ptr, bytes.len > 0 else { return Data() }
-        return Data(bytes: pointer, count: bytes.len)
+        return copy(UnsafeBufferPointer(start: bytes.ptr, count: bytes.ptr == nil ? 0 : bytes.len))
     }
 }
