@@ -111,9 +111,9 @@ final class IoTPlugin: StelltronPlugin {
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
         switch name {
         case "scheduler.decide":
-            let decision = try JSONCoding.decodeBody(Scheduling.Decision.self, from: request)
+            let decision = try JSONCoding.decodeBody(SchedulerRequest.self, from: request)
             let commands = DefaultScheduler.decide(decision.nodes, manual: decision.manual_transfer, nodePolicy: nodePolicy)
-            return try JSONCoding.encode(Scheduling.Decided(commands: commands))
+            return try JSONCoding.encode(SchedulerAnswer(commands: commands))
         case "iot.telemetry_summary":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
             // Both means in one statement (one storage call per price quote, not two). Quality over

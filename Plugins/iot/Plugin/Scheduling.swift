@@ -15,17 +15,6 @@ struct Scheduling {
         var nodes: [NodeState]?
     }
 
-    /// What `scheduler.decide` receives and answers.
-    struct Decision: Codable {
-        var device_id: String
-        var nodes: [NodeState]
-        var manual_transfer: ManualTransfer?
-    }
-
-    struct Decided: Codable {
-        var commands: [Command]
-    }
-
     func command(_ body: Data) throws -> PluginResponse {
         var input = try JSONCoding.decodeBody(CommandRequest.self, from: body)
         try StelltronKit.Identifiers.validate(input.device_id)
@@ -41,8 +30,9 @@ struct Scheduling {
         input.nodes = nodes
         let now = Int64(host.now().timeIntervalSince1970 * 1000)
         try Devices.touch(host, input.device_id, at: now)
-        let decided = try host.call("scheduler.decide", Decision(device_id: input.device_id, nodes: nodes,
-                                                                  manual_transfer: try activeTransfer(input.device_id)), as: Decided.self)
+        let decided = try host.call("scheduler.decide", SchedulerRequest(device_id: input.device_id, nodes: nodes,
+                                                                          manual_transfer: try activeTransfer(input.device_id)),
+                                    as: SchedulerAnswer.self)
         // Answer in request order, one command per node, whatever the scheduler returned.
         let byNode = Dictionary(decided.commands.map { ($0.node_id, $0) }, uniquingKeysWith: { first, _ in first })
         let commands = try nodes.map { node -> Command in

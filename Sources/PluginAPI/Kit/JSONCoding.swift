@@ -10,16 +10,26 @@ public enum JSONCoding {
         if let value = value as? JSONValue { return value.jsonData }
         if let members = value as? [String: JSONValue] { return JSONValue.object(members).jsonData }
         if let elements = value as? [JSONValue] { return JSONValue.array(elements).jsonData }
+        if let record = value as? any JSONRecord, let bytes = record.recordBytes { return Data(bytes) }
         return try JSONValueEncoder.encodeJSON(value)
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try JSONValueDecoder.decode(type, from: try JSONValue.parse(data))
+        if let record = readRecord(type, from: data) { return record }
+        return try JSONValueDecoder.decode(type, from: try JSONValue.parse(data))
     }
 
     /// Decodes a request body; any failure is a 400 naming the field and the problem.
     public static func decodeBody<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try decodeBody(type, from: try parseBody(data))
+        if let record = readRecord(type, from: data) { return record }
+        return try decodeBody(type, from: try parseBody(data))
+    }
+
+    /// `type` read by its own `JSONRecord` reader when it has one and the reader succeeds; nil
+    /// sends the caller to `Codable`, which also words any error.
+    private static func readRecord<T: Decodable>(_ type: T.Type, from data: Data) -> T? {
+        guard let recordType = type as? any JSONRecord.Type, let record = recordType.read(from: data) else { return nil }
+        return (record as! T)
     }
 
     /// Parses a request body once, for handlers that read it more than one way.

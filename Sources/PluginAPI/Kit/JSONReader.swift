@@ -39,6 +39,7 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 
 /// A recursive-descent reader over UTF-8 bytes. Nesting is limited so a hostile document cannot
 /// exhaust the stack.
+@usableFromInline
 struct JSONReader {
     static let maximumDepth = 64
 
@@ -65,7 +66,7 @@ struct JSONReader {
     }
 
     /// `readValue` without building the value.
-    private mutating func skipValue(depth: Int) throws {
+    mutating func skipValue(depth: Int) throws {
         guard depth < Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
         skipWhitespace()
         switch try peek() {
@@ -181,7 +182,7 @@ struct JSONReader {
         }
     }
 
-    private mutating func readString() throws -> String {
+    mutating func readString() throws -> String {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes are the string.
@@ -274,7 +275,7 @@ struct JSONReader {
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, strictly.
-    private mutating func readNumber() throws -> JSONValue {
+    mutating func readNumber() throws -> JSONValue {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw failure("a number needs digits") }
@@ -312,7 +313,8 @@ struct JSONReader {
         while index < bytes.count, isDigit(bytes[index]) { index += 1 }
     }
 
-    private mutating func readLiteral(_ literal: StaticString) throws {
+    @usableFromInline
+    mutating func readLiteral(_ literal: StaticString) throws {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw failure("unexpected end of text") }
         for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
@@ -321,7 +323,8 @@ struct JSONReader {
         index += count
     }
 
-    private mutating func skipWhitespace() {
+    @usableFromInline
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1
@@ -330,12 +333,24 @@ struct JSONReader {
         }
     }
 
-    private func peek() throws -> UInt8 {
+    /// Skips whitespace, then consumes `byte` when it comes next.
+    @usableFromInline
+    mutating func consume(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    var isAtEnd: Bool { index == bytes.count }
+
+    @usableFromInline
+    func peek() throws -> UInt8 {
         guard index < bytes.count else { throw failure("unexpected end of text") }
         return bytes[index]
     }
 
-    private func failure(_ message: String) -> JSONParseError {
+    func failure(_ message: String) -> JSONParseError {
         JSONParseError(message: message, offset: index)
     }
 }
