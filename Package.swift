@@ -135,7 +135,7 @@ let package = Package(
         plugin("Ledger", folder: "Plugins/ledger/Plugin", dependencies: ["LedgerCore", "LedgerClient"]),
         // The typed client of the ledger's services, linked into every plugin that moves LT.
         .target(name: "LedgerClient", dependencies: [pluginKit], path: "Plugins/ledger/Client", swiftSettings: swift6),
-        .target(name: "MarketCore", path: "Plugins/market/Core", swiftSettings: swift6),
+        .target(name: "MarketCore", dependencies: [pluginKit], path: "Plugins/market/Core", swiftSettings: swift6),
         plugin("Market", folder: "Plugins/market/Plugin", dependencies: ["MarketCore", "LedgerClient"]),
         .target(name: "IoTCore", dependencies: ["CSodium", pluginKit], path: "Plugins/iot/Core", swiftSettings: swift6),
         plugin("IoT", folder: "Plugins/iot/Plugin", dependencies: ["IoTCore", "LedgerClient"]),

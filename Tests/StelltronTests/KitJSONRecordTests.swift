@@ -1,5 +1,6 @@
 import Foundation
 import IoTCore
+import MarketCore
 @testable import StelltronPluginKit
 import Testing
 
@@ -26,6 +27,15 @@ struct KitJSONRecordTests {
         }
         for answer in Self.answers {
             #expect(try bytes(answer.recordBytes) == String(decoding: try JSONValueEncoder.encodeJSON(answer), as: UTF8.self))
+        }
+    }
+
+    @Test func aPriceBreakdownWritesWhatCodableWrites() throws {
+        let formula = PricingFormula()
+        for inputs in [PricingFormula.Inputs(openSells: 3, openBuys: 7, meanSoC: 41.5, quality: 0.93, date: Date(timeIntervalSince1970: 1_764_000_000)),
+                       PricingFormula.Inputs(openSells: 0, openBuys: 0, meanSoC: nil, quality: nil, date: Date(timeIntervalSince1970: 0))] {
+            let breakdown = formula.quote(inputs, overrides: .init()).breakdown
+            #expect(try bytes(breakdown.recordBytes) == String(decoding: try JSONValueEncoder.encodeJSON(breakdown), as: UTF8.self))
         }
     }
 

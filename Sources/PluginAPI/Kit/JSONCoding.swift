@@ -10,7 +10,7 @@ public enum JSONCoding {
         if let value = value as? JSONValue { return value.jsonData }
         if let members = value as? [String: JSONValue] { return JSONValue.object(members).jsonData }
         if let elements = value as? [JSONValue] { return JSONValue.array(elements).jsonData }
-        if let record = value as? any JSONRecord, let bytes = record.recordBytes { return Data(bytes) }
+        if let record = value as? any JSONRecordEncodable, let bytes = record.recordBytes { return Data(bytes) }
         return try JSONValueEncoder.encodeJSON(value)
     }
 
@@ -28,7 +28,7 @@ public enum JSONCoding {
     /// `type` read by its own `JSONRecord` reader when it has one and the reader succeeds; nil
     /// sends the caller to `Codable`, which also words any error.
     private static func readRecord<T: Decodable>(_ type: T.Type, from data: Data) -> T? {
-        guard let recordType = type as? any JSONRecord.Type, let record = recordType.read(from: data) else { return nil }
+        guard let recordType = type as? any JSONRecordDecodable.Type, let record = recordType.read(from: data) else { return nil }
         return (record as! T)
     }
 

@@ -6,17 +6,24 @@ import Foundation
 /// receives on every call: a slot call's request and answer spent four fifths of its time in
 /// `Codable` (BENCHMARKS.md, issue 16).
 ///
-/// A record stays `Codable`, and `Codable` stays the reference: `JSONCoding` takes the record's
+/// A record stays `Codable` (a type only ever encoded or decoded takes the half it needs,
+/// `JSONRecordEncodable` or `JSONRecordDecodable`), and `Codable` stays the reference: `JSONCoding` takes the record's
 /// path when it succeeds and falls back to `Codable` whenever it does not (a missing field, a
 /// wrong type, a non-finite number), so the error messages are the ones `Codable` gives. A record
 /// must therefore read and write exactly what its `Codable` conformance does; compare both on a
 /// few values in a test (`JSONRecordReader.read` and `JSONRecordWriter.bytes` against
 /// `JSONValueDecoder`/`JSONValueEncoder`, as the kit's tests do for the bundled plugins' records).
-public protocol JSONRecord: Codable {
+public typealias JSONRecord = JSONRecordDecodable & JSONRecordEncodable
+
+/// The reading half of `JSONRecord`, for a type that is only ever decoded.
+public protocol JSONRecordDecodable: Decodable {
     /// Reads one value where `json` stands. Any error means "not this way": the caller decodes
     /// again with `Codable`, which names the problem. Validate elsewhere, not here.
     init(json: inout JSONRecordReader) throws
+}
 
+/// The writing half of `JSONRecord`, for a type that is only ever encoded (an answer).
+public protocol JSONRecordEncodable: Encodable {
     /// Writes this value: members in ascending key order (the order the encoder sorts keys to),
     /// optionals left out when nil (as `encodeIfPresent` does).
     func write(json: inout JSONRecordWriter)
@@ -74,12 +81,12 @@ public struct JSONRecordReader {
     }
 
     @inlinable
-    public mutating func record<Record: JSONRecord>(_ type: Record.Type) throws -> Record {
+    public mutating func record<Record: JSONRecordDecodable>(_ type: Record.Type) throws -> Record {
         try Record(json: &self)
     }
 
     @inlinable
-    public mutating func records<Record: JSONRecord>(_ type: Record.Type) throws -> [Record] {
+    public mutating func records<Record: JSONRecordDecodable>(_ type: Record.Type) throws -> [Record] {
         try array { try Record(json: &$0) }
     }
 
@@ -220,14 +227,14 @@ public struct JSONRecordWriter {
     }
 
     @inlinable
-    public mutating func member<Record: JSONRecord>(_ key: StaticString, _ value: Record?) {
+    public mutating func member<Record: JSONRecordEncodable>(_ key: StaticString, _ value: Record?) {
         guard let value else { return }
         self.key(key)
         value.write(json: &self)
     }
 
     @inlinable
-    public mutating func member<Record: JSONRecord>(_ key: StaticString, _ values: [Record]?) {
+    public mutating func member<Record: JSONRecordEncodable>(_ key: StaticString, _ values: [Record]?) {
         guard let values else { return }
         self.key(key)
         append(UInt8(ascii: "["))
@@ -264,7 +271,7 @@ public struct JSONRecordWriter {
     }
 }
 
-extension JSONRecord {
+extension JSONRecordDecodable {
     /// The value of a JSON document that holds exactly one of this type, or nil where the
     /// record's path gives up (the caller then decodes with `Codable`).
     static func read(from data: Data) -> Self? {
@@ -276,6 +283,9 @@ extension JSONRecord {
         }
     }
 
+}
+
+extension JSONRecordEncodable {
     /// This value's JSON, or nil where `Codable`'s encoder would refuse it.
     var recordBytes: [UInt8]? {
         var json = JSONRecordWriter()
