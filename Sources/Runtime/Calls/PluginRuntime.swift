@@ -194,27 +194,30 @@ public final class PluginRuntime: @unchecked Sendable {
         let marshaled = MarshaledRequest(request, route: registered.route)
         let path = registered.route.path
         guard !registered.route.writes, store.readsRunOnCallingThread, slowReadRoutes.runsOnCallingThread(path) else {
-            return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read, onCallingThread: false)
+            return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read, onCallingThread: false).response
         }
-        let start = ContinuousClock.now
-        let response = try await serve(plugin, marshaled, request, .read, onCallingThread: true)
-        slowReadRoutes.record(path, took: ContinuousClock.now - start, logger: logger)
-        return response
+        let served = try await serve(plugin, marshaled, request, .read, onCallingThread: true)
+        slowReadRoutes.record(path, took: served.held, logger: logger)
+        return served.response
     }
 
     /// Read routes whose reads have moved off the calling thread (`SlowReadRoutes`).
     public var readRoutesOffTheCallingThread: Set<String> { slowReadRoutes.moved }
 
+    /// The response, and how long the call held its thread inside the scope: timed there, not
+    /// around the `await`, so time spent waiting to be scheduled (a busy moment, a profiler)
+    /// never counts as a slow read and moves a route off the calling thread for good.
     private func serve(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, _ request: HostRequest, _ kind: CallKind,
-                       onCallingThread: Bool) async throws -> HostResponse {
+                       onCallingThread: Bool) async throws -> (response: HostResponse, held: Duration) {
         try await perform(kind, requestID: request.requestID, readOnCallingThread: onCallingThread) { scope in
+            let start = ContinuousClock.now
             if case .storedUser(let id)? = request.caller {
                 if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {
-                    return ScopedAnswer(answer: refusal, keep: false)
+                    return ScopedAnswer(answer: (refusal, ContinuousClock.now - start), keep: false)
                 }
             }
             let response = self.invoke(plugin, marshaled, scope: scope)
-            return ScopedAnswer(answer: response, keep: response.status < 400)
+            return ScopedAnswer(answer: (response, ContinuousClock.now - start), keep: response.status < 400)
         }
     }
 
