@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         options["database"] = database
         options["bind"] = bind
         let configuration = try loadConfiguration(config, options: options)
+        let eventLoops = EventLoopCount.install(for: configuration)
         let logFormat: ServerLogHandler.Format = configuration.logFormat == "json" ? .json : .text
         LoggingSystem.bootstrap { ServerLogHandler(label: $0, format: logFormat) }
         // Before the runtime loads: the handles it makes at load record into this backend.
@@ -55,6 +56,7 @@ struct Serve: AsyncParsableCommand {
         logger.info("loaded \(runtime.plugins.count) plugins in \(ContinuousClock.now - started)", metadata: [
             "plugins": .string(runtime.plugins.map(\.id).joined(separator: ",")),
             "database": .string(StorageEngines.describe(configuration.databasePath)),
+            "event_loops": .stringConvertible(eventLoops),
         ])
         let app = try await buildApplication(runtime: runtime)
         try await app.runService()

@@ -55,6 +55,16 @@ struct CLITests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Threads of NIO's shared event-loop group (named `NIO-SGLTN-<group>-#<loop>`) in a process.
+    private static func eventLoopThreads(of pid: Int32) -> Int {
+        let tasks = "/proc/\(pid)/task"
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+        return threads.filter { thread in
+            let name = (try? String(contentsOfFile: "\(tasks)/\(thread)/comm", encoding: .utf8)) ?? ""
+            return name.hasPrefix("NIO-SGLTN-")
+        }.count
+    }
+
     @Test func serveStartsWithTheFivePluginsOfPluginsConf() async throws {
         let config = try shippedConfiguration()
         let port = Self.freePort()
@@ -62,6 +72,8 @@ struct CLITests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--config", config, "--port", String(port), "--database", database]
+        // Not the default (three per core), so the count below can only come from the setting.
+        process.environment = ProcessInfo.processInfo.environment.merging(["STELLTRON_EVENT_LOOPS": "5"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -86,6 +98,7 @@ struct CLITests {
         let (nodes, iot) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/iot/nodes/rpi-1")!)
         #expect((iot as? HTTPURLResponse)?.statusCode == 200)
         #expect(nodes == Data("[]".utf8))
+        #expect(Self.eventLoopThreads(of: process.processIdentifier) == 5)
         process.terminate()
         process.waitUntilExit()
         #expect(FileManager.default.fileExists(atPath: database))

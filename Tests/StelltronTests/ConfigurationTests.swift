@@ -121,6 +121,7 @@ struct ConfigurationSourcesTests {
             if key.path == "host.log_level" { text = "debug" }
             if key.path == "auth.jwt_secret" { text = String(repeating: "s", count: 40) }
             if key.path == "host.port" { text = "2001" }
+            if key.path == "host.event_loops" { text = "8" }
             if key.path == "host.metrics_bind" { text = "127.0.0.1:9999" }
             let configured = try resolve("", environment: [key.environment: text])
             #expect(configured != defaults, "\(key.environment) changed nothing")

@@ -64,6 +64,7 @@ extension ConfigurationKey {
         integer("subscriber_queue_bytes", \.subscriberQueueBytes, in: 1024...Int.max, "undelivered bytes before a slow subscriber is dropped"),
         integer("event_max_bytes", \.eventMaxBytes, in: 256...Int.max, "the largest event payload a plugin may publish (compact JSON)"),
         integer("slow_read_ms", \.slowReadMilliseconds, in: 1...Int.max, "a read route whose reads average longer reads on reader threads, off the event loop"),
+        integer("event_loops", \.eventLoops, in: 0...1024, "event-loop threads serving HTTP; 0 = three per core"),
         seconds("request_timeout_seconds", \.connections.requestTimeoutSeconds, "a request must arrive whole (headers and body) within this"),
         seconds("idle_timeout_seconds", \.connections.idleTimeoutSeconds, "nothing sent either way for this long: the connection is closed"),
         integer("max_connections_per_ip", \.connections.maxConnectionsPerIP, in: 1...Int.max, "open connections per client address (trusted proxies exempt)"),

@@ -38,6 +38,8 @@ public struct HostConfiguration: Sendable, Equatable {
     /// A read route whose reads average longer than this (on SQLite, where short reads run on the
     /// event loop that serves the connection) runs its reads on reader threads from then on.
     public var slowReadMilliseconds: Int = 2
+    /// Event-loop threads serving HTTP; 0 means three per core (`EventLoopCount`).
+    public var eventLoops: Int = 0
     /// Timeouts and per-address quotas of connections and live subscribers.
     public var connections = ConnectionSettings()
     /// Whether this host runs the plugins' periodic work (ticks). On PostgreSQL only the replica
