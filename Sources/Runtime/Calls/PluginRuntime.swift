@@ -205,19 +205,20 @@ public final class PluginRuntime: @unchecked Sendable {
     public var readRoutesOffTheCallingThread: Set<String> { slowReadRoutes.moved }
 
     /// The response, and how long the call held its thread inside the scope: timed there, not
-    /// around the `await`, so time spent waiting to be scheduled (a busy moment, a profiler)
-    /// never counts as a slow read and moves a route off the calling thread for good.
+    /// around the `await`, and in the thread's own CPU time (`SlowReadRoutes.threadCPUTime`), so
+    /// neither waiting to be scheduled nor being descheduled mid-read (a busy machine, more loops
+    /// than cores, a profiler) counts as a slow read and moves a route off the calling thread.
     private func serve(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, _ request: HostRequest, _ kind: CallKind,
                        onCallingThread: Bool) async throws -> (response: HostResponse, held: Duration) {
         try await perform(kind, requestID: request.requestID, readOnCallingThread: onCallingThread) { scope in
-            let start = ContinuousClock.now
+            let start = SlowReadRoutes.threadCPUTime()
             if case .storedUser(let id)? = request.caller {
                 if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {
-                    return ScopedAnswer(answer: (refusal, ContinuousClock.now - start), keep: false)
+                    return ScopedAnswer(answer: (refusal, SlowReadRoutes.threadCPUTime() - start), keep: false)
                 }
             }
             let response = self.invoke(plugin, marshaled, scope: scope)
-            return ScopedAnswer(answer: (response, ContinuousClock.now - start), keep: response.status < 400)
+            return ScopedAnswer(answer: (response, SlowReadRoutes.threadCPUTime() - start), keep: response.status < 400)
         }
     }
 

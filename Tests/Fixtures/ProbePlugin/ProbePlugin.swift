@@ -22,7 +22,7 @@ final class ProbePlugin: StelltronPlugin {
             Route(.get, "/api/v1/probe/hook/:x", access: .public, mode: .read),
             Route(.get, "/api/v1/probe/hook-later", access: .public, mode: .read),
             Route(.get, "/api/v1/probe/thread/:sleep_ms", access: .public, mode: .read),
-            Route(.get, "/api/v1/probe/thread-again", access: .public, mode: .read),
+            Route(.get, "/api/v1/probe/busy/:busy_ms", access: .public, mode: .read),
         ],
         services: [
             Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
@@ -85,11 +85,14 @@ final class ProbePlugin: StelltronPlugin {
                 "now_ms": String(Int64(host.now().timeIntervalSince1970 * 1000)),
                 "random_hex": try host.randomBytes(8).map { String(format: "%02x", $0) }.joined(),
             ])
-        case "/api/v1/probe/thread/:sleep_ms", "/api/v1/probe/thread-again":
-            // Which thread the read ran on (event loops are named "NIO-…"), after sleeping in it.
-            let milliseconds = min(Int(request.pathParameters["sleep_ms"] ?? "0") ?? 0, 1000)
+        case "/api/v1/probe/thread/:sleep_ms", "/api/v1/probe/busy/:busy_ms":
+            // Which thread the read ran on (event loops are named "NIO-…"), after sleeping in it
+            // or keeping its thread busy for that long.
+            let sleep = min(Int(request.pathParameters["sleep_ms"] ?? "0") ?? 0, 1000)
+            let busy = min(Int(request.pathParameters["busy_ms"] ?? "0") ?? 0, 1000)
             _ = try host.query("SELECT COUNT(*) AS n FROM probe_counters")
-            if milliseconds > 0 { usleep(useconds_t(milliseconds * 1000)) }
+            if sleep > 0 { usleep(useconds_t(sleep * 1000)) }
+            if busy > 0 { Self.spin(milliseconds: busy) }
             // Linux names threads in /proc (pthread_getname_np is not in Swift's Glibc module).
             let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
             return try .json(["thread": name.trimmingCharacters(in: .whitespacesAndNewlines)])
@@ -187,6 +190,17 @@ final class ProbePlugin: StelltronPlugin {
         let counter = try host.query(Counter.self, "SELECT name, value FROM probe_counters WHERE name = ?", [.text(input.name)])[0]
         try host.emit("probe.incremented", counter)
         return counter
+    }
+
+    /// Keeps the calling thread on the CPU for `milliseconds` of its own CPU time.
+    private static func spin(milliseconds: Int) {
+        func cpuNanoseconds() -> Int {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return time.tv_sec * 1_000_000_000 + time.tv_nsec
+        }
+        let end = cpuNanoseconds() + milliseconds * 1_000_000
+        while cpuNanoseconds() < end {}
     }
 }
 
