@@ -211,14 +211,16 @@ public final class PluginRuntime: @unchecked Sendable {
     private func serve(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, _ request: HostRequest, _ kind: CallKind,
                        onCallingThread: Bool) async throws -> (response: HostResponse, held: Duration) {
         try await perform(kind, requestID: request.requestID, readOnCallingThread: onCallingThread) { scope in
-            let start = SlowReadRoutes.threadCPUTime()
+            // Only a read on the calling thread is timed: the clock is a system call.
+            let start = onCallingThread ? SlowReadRoutes.threadCPUTime() : nil
+            func held() -> Duration { start.map { SlowReadRoutes.threadCPUTime() - $0 } ?? .zero }
             if case .storedUser(let id)? = request.caller {
                 if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {
-                    return ScopedAnswer(answer: (refusal, SlowReadRoutes.threadCPUTime() - start), keep: false)
+                    return ScopedAnswer(answer: (refusal, held()), keep: false)
                 }
             }
             let response = self.invoke(plugin, marshaled, scope: scope)
-            return ScopedAnswer(answer: (response, SlowReadRoutes.threadCPUTime() - start), keep: response.status < 400)
+            return ScopedAnswer(answer: (response, held()), keep: response.status < 400)
         }
     }
 
