@@ -42,7 +42,8 @@ struct CLITests {
         return path
     }
 
-    private static func freePort() -> Int {
+    /// A port no socket holds now (the kernel's pick for port 0), for a server started next.
+    static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

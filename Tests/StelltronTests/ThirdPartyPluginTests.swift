@@ -68,21 +68,29 @@ struct ThirdPartyPluginTests {
 
     /// Starts the built `stelltron` with `config`, waits for /health, and stops it afterwards.
     static func withServer(config: String, _ body: (Int) async throws -> Void) async throws {
-        let port = Int.random(in: 20_000...40_000)
+        // The kernel's free port, not a random one: a random pick in the ephemeral range once met
+        // a port another test's connection held, and the server could not listen (a CI run).
+        let port = CLITests.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLITests.executable)
         process.arguments = ["serve", "--config", config, "--port", String(port), "--database", ":memory:"]
         let errors = Pipe()
+        let errorOutput = OutputCollector(errors)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
         var up = false
-        for _ in 0..<400 where !up {
+        for _ in 0..<400 where !up && process.isRunning {
             up = (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)) != nil
             if !up { try await Task.sleep(for: .milliseconds(25)) }
         }
-        #expect(up, "server did not start")
+        guard up else {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            Issue.record("server did not start on port \(port): \(errorOutput.text())")
+            return
+        }
+        defer { process.terminate(); process.waitUntilExit() }
         try await body(port)
     }
 
