@@ -71,7 +71,9 @@ enum PluginRoutes {
         var parameters: [String: String] = [:]
         for (key, value) in context.parameters {
             let text = String(value)
-            parameters[String(key)] = text.contains("%") ? text.removingPercentEncoding ?? text : text
+            // A byte search: `String.contains(_: String)` is Foundation's `range(of:)`, 2 % of a
+            // one-query read's samples for a 56-character wallet (BENCHMARKS.md, issue 16).
+            parameters[String(key)] = text.utf8.contains(UInt8(ascii: "%")) ? text.removingPercentEncoding ?? text : text
         }
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {
