@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "StelltronTests",
             dependencies: [
-                "StelltronHost", "StelltronTesting", "LedgerCore", "MarketCore", "IoTCore", "DefiCore", "DepinCore", pluginKit,
+                "StelltronHost", "StelltronTesting", "LedgerCore", "LedgerClient", "MarketCore", "IoTCore", "DefiCore", "DepinCore", pluginKit,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),

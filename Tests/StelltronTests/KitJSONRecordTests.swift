@@ -1,5 +1,6 @@
 import Foundation
 import IoTCore
+import LedgerClient
 import MarketCore
 @testable import StelltronPluginKit
 import Testing
@@ -36,6 +37,14 @@ struct KitJSONRecordTests {
                        PricingFormula.Inputs(openSells: 0, openBuys: 0, meanSoC: nil, quality: nil, date: Date(timeIntervalSince1970: 0))] {
             let breakdown = formula.quote(inputs, overrides: .init()).breakdown
             #expect(try bytes(breakdown.recordBytes) == String(decoding: try JSONValueEncoder.encodeJSON(breakdown), as: UTF8.self))
+        }
+    }
+
+    @Test func aBalanceWritesWhatCodableWrites() throws {
+        for balance in [LedgerAnswer.Balance(account: "GABC", balance: 1234.567891, balance_micro: 1_234_567_891),
+                        LedgerAnswer.Balance(account: "escrow:o-1/\"é\u{1}", balance: 0, balance_micro: 0),
+                        LedgerAnswer.Balance(account: "issuance", balance: -9e12, balance_micro: -9_000_000_000_000_000_000)] {
+            #expect(try bytes(balance.recordBytes) == String(decoding: try JSONValueEncoder.encodeJSON(balance), as: UTF8.self))
         }
     }
 

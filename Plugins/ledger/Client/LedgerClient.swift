@@ -47,8 +47,7 @@ public struct LedgerClient {
     }
 
     public func balance(of account: String) throws -> Int64 {
-        struct Balance: Decodable { let balance_micro: Int64 }
-        return try host.call("ledger.balance", LedgerRequest.Balance(account: account), as: Balance.self).balance_micro
+        try host.call("ledger.balance", LedgerRequest.Balance(account: account), as: LedgerAnswer.Balance.self).balance_micro
     }
 
     /// Chains a completed trade (moves nothing).

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerClient
 import LedgerCore
 import StelltronPluginKit
 
@@ -90,7 +91,7 @@ enum PublicAPI {
             let wallet = request.pathParameters["wallet"] ?? ""
             let account = try LedgerServices.account(wallet)
             let micro = try journal.balance(of: account)
-            return try .json(LedgerServices.Balance(account: wallet, balance: MicroLT.lt(micro), balance_micro: micro))
+            return try .json(LedgerAnswer.Balance(account: wallet, balance: MicroLT.lt(micro), balance_micro: micro))
         case "/api/v1/analytics/dashboard":
             return try .json(try Dashboard.load(journal))
         case "/api/v1/analytics/transactions":

@@ -62,7 +62,7 @@ enum LedgerServices {
         case "ledger.balance":
             let input = try JSONCoding.decodeBody(LedgerRequest.Balance.self, from: request)
             let micro = try journal.balance(of: try account(input.account))
-            return try JSONCoding.encode(Balance(account: input.account, balance: MicroLT.lt(micro), balance_micro: micro))
+            return try JSONCoding.encode(LedgerAnswer.Balance(account: input.account, balance: MicroLT.lt(micro), balance_micro: micro))
         case "ledger.record_trade":
             let trade = try JSONCoding.decodeBody(LedgerRequest.Trade.self, from: request)
             return try JSONCoding.encode(try recordTrade(trade, journal: journal))
@@ -87,12 +87,6 @@ enum LedgerServices {
         default:
             throw PluginError(.unknownService, "ledger has no service \(name)")
         }
-    }
-
-    struct Balance: Encodable {
-        let account: String
-        let balance: Double
-        let balance_micro: Int64
     }
 
     private static func recordTrade(_ trade: LedgerRequest.Trade, journal: Journal) throws -> Journal.Posted {
