@@ -193,11 +193,14 @@ public final class PluginRuntime: @unchecked Sendable {
         let plugin = registered.plugin
         let marshaled = MarshaledRequest(request, route: registered.route)
         let path = registered.route.path
-        guard !registered.route.writes, store.readsRunOnCallingThread, slowReadRoutes.runsOnCallingThread(path) else {
-            return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read, onCallingThread: false).response
+        let read = registered.route.writes || !store.readsRunOnCallingThread ? (onCallingThread: false, timed: false)
+            : slowReadRoutes.callingThreadRead(path)
+        guard read.onCallingThread else {
+            return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read,
+                                   onCallingThread: false, timed: false).response
         }
-        let served = try await serve(plugin, marshaled, request, .read, onCallingThread: true)
-        slowReadRoutes.record(path, took: served.held, logger: logger)
+        let served = try await serve(plugin, marshaled, request, .read, onCallingThread: true, timed: read.timed)
+        if read.timed { slowReadRoutes.record(path, took: served.held, logger: logger) }
         return served.response
     }
 
@@ -209,10 +212,10 @@ public final class PluginRuntime: @unchecked Sendable {
     /// neither waiting to be scheduled nor being descheduled mid-read (a busy machine, more loops
     /// than cores, a profiler) counts as a slow read and moves a route off the calling thread.
     private func serve(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, _ request: HostRequest, _ kind: CallKind,
-                       onCallingThread: Bool) async throws -> (response: HostResponse, held: Duration) {
+                       onCallingThread: Bool, timed: Bool) async throws -> (response: HostResponse, held: Duration) {
         try await perform(kind, requestID: request.requestID, readOnCallingThread: onCallingThread) { scope in
-            // Only a read on the calling thread is timed: the clock is a system call.
-            let start = onCallingThread ? SlowReadRoutes.threadCPUTime() : nil
+            // Only a sampled read on the calling thread is timed: the clock is a system call.
+            let start = timed ? SlowReadRoutes.threadCPUTime() : nil
             func held() -> Duration { start.map { SlowReadRoutes.threadCPUTime() - $0 } ?? .zero }
             if case .storedUser(let id)? = request.caller {
                 if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {

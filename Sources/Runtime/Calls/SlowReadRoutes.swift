@@ -19,6 +19,12 @@ import Logging
 /// of wrk (2.6 ms on average for a read of ≈ 0.05 ms). The price: a read that blocks without
 /// using the CPU (a cold page from disk) does not count.
 ///
+/// That clock is a system call here (the vDSO serves only the wall clocks): two per read were
+/// 2 % of a one-query read's samples. So a route's first read and then one in
+/// `sampleInterval` are timed, and the average is theirs: a route whose reads are slow is still
+/// moved (its first slow read when it is 16× over), one slow read among many fast ones may go
+/// unseen, which the average would have smoothed away anyway.
+///
 /// Every read route has its own atomics, made at load, and no lock: the event loops ask and
 /// record on every read, and a shared lock here was one of the futexes `perf` counted per read.
 final class SlowReadRoutes: Sendable {
@@ -27,7 +33,12 @@ final class SlowReadRoutes: Sendable {
         /// The average in milliseconds, as the bits of a `Double`.
         let averageBits = ManagedAtomic<UInt64>(0)
         let moved = ManagedAtomic<Bool>(false)
+        /// Reads started on the calling thread, to time one in `sampleInterval`.
+        let reads = ManagedAtomic<UInt32>(0)
     }
+
+    /// One read in this many is timed.
+    static let sampleInterval: UInt32 = 8
 
     private let thresholdMilliseconds: Double
     /// Route path → its timing; fixed at load, so reading it needs no lock.
@@ -38,8 +49,11 @@ final class SlowReadRoutes: Sendable {
         timings = Dictionary(readRoutes.map { ($0, Timing()) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func runsOnCallingThread(_ route: String) -> Bool {
-        timings[route].map { !$0.moved.load(ordering: .relaxed) } ?? false
+    /// Whether a read of `route` runs on the calling thread, and if so whether it is timed.
+    func callingThreadRead(_ route: String) -> (onCallingThread: Bool, timed: Bool) {
+        guard let timing = timings[route], !timing.moved.load(ordering: .relaxed) else { return (false, false) }
+        let started = timing.reads.loadThenWrappingIncrement(ordering: .relaxed)
+        return (true, started % Self.sampleInterval == 0)
     }
 
     /// Records how long one of `route`'s reads took on the calling thread.
