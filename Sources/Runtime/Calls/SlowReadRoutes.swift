@@ -22,8 +22,8 @@ import Logging
 /// That clock is a system call here (the vDSO serves only the wall clocks): two per read were
 /// 2 % of a one-query read's samples. So a route's first read and then one in
 /// `sampleInterval` are timed, and the average is theirs: a route whose reads are slow is still
-/// moved (its first slow read when it is 16× over), one slow read among many fast ones may go
-/// unseen, which the average would have smoothed away anyway.
+/// moved (at its first read already when that read is 16× over), while a rare slow read among
+/// fast ones may go unseen, which the average would have smoothed away anyway.
 ///
 /// Every read route has its own atomics, made at load, and no lock: the event loops ask and
 /// record on every read, and a shared lock here was one of the futexes `perf` counted per read.
