@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two release builds side by side (A before a change, B after), alternating, one server under load
-# at a time, wrk -t2 -c64 for DURATION per path, ROUNDS rounds; prints req/s and the server's CPU
-# time per request for each round, then the medians for A and B and the ratios B/A.
+# at a time, wrk -t2 -c64 for DURATION per path, ROUNDS rounds; prints req/s, the server's CPU
+# time per request and its context switches per request (all threads) for each round, then the
+# medians for A and B and the ratios B/A.
 #   scripts/ab-bench.sh /path/to/old/.build/release .build/release
 # PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price, "ping" node-data
 # pings from 1 000 devices (POST /iot/ping, scripts/wrk/node-data-ping.lua). DATABASE, a
@@ -13,6 +14,9 @@ ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4s}
 PATHS=${PATHS:-"/health /iot/nodes/rpi-1 /api/v1/tokens/supply price"}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+switches() { # voluntary + involuntary context switches of every thread of process $1
+  cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'
+}
 run() { # $1 label, $2 bin
   sed -e "s|# plugin_dir = \"/opt/stelltron/plugins\"|plugin_dir = \"$2\"|" plugins.conf > "$scratch/plugins.conf"
   rm -rf "$scratch/db"; mkdir -p "$scratch/db"
@@ -34,19 +38,22 @@ run() { # $1 label, $2 bin
     [[ $path == ping ]] && url="http://127.0.0.1:18282/iot/ping" script=(-s scripts/wrk/node-data-ping.lua)
     # CPU the server spent per request (user + system, all threads): steadier than req/s on a
     # machine whose neighbours come and go.
-    local t0 t1
-    t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+    # Context switches: on a virtual machine where waking a thread is dear, a server that lets
+    # the load generator sleep between its answers pays for each wake-up (BENCHMARKS.md, issue 16,
+    # ninth session).
+    local t0 t1 c0 c1
+    t0=$(awk '{print $14 + $15}' /proc/$pid/stat) c0=$(switches $pid)
     wrk -t2 -c64 -d"$DURATION" -H "Authorization: Bearer $token" "${script[@]}" "$url" 2>/dev/null >"$scratch/wrk"
-    t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
-    awk -v p="$path" -v m="$1" -v cpu=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
-      '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %s %s %.1f\n", m, p, r, cpu / hz * 1e6 / n}' "$scratch/wrk"
+    t1=$(awk '{print $14 + $15}' /proc/$pid/stat) c1=$(switches $pid)
+    awk -v p="$path" -v m="$1" -v cpu=$((t1 - t0)) -v cs=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+      '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %s %s %.1f %.2f\n", m, p, r, cpu / hz * 1e6 / n, cs / n}' "$scratch/wrk"
   done
   kill $pid; wait $pid 2>/dev/null || true
 }
 for round in $(seq 1 "$ROUNDS"); do run A "$a"; run B "$b"; done | tee "$scratch/rounds"
-echo "medians: req/s A, B, B/A; server CPU µs per request A, B, B/A"
+echo "medians: req/s A, B, B/A; server CPU µs per request A, B, B/A; context switches per request A, B"
 for path in $PATHS; do
   med() { awk -v m="$1" -v p="$path" -v c="$2" '$1==m && $2==p {print $c}' "$scratch/rounds" | sort -g | awk '{v[NR]=$1} END{print (NR%2)? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-  awk -v p="$path" -v x="$(med A 3)" -v y="$(med B 3)" -v cx="$(med A 4)" -v cy="$(med B 4)" \
-    'BEGIN{printf "%-24s %9.0f %9.0f %6.2f   %7.1f %7.1f %6.2f\n", p, x, y, y/x, cx, cy, cy/cx}'
+  awk -v p="$path" -v x="$(med A 3)" -v y="$(med B 3)" -v cx="$(med A 4)" -v cy="$(med B 4)" -v sx="$(med A 5)" -v sy="$(med B 5)" \
+    'BEGIN{printf "%-24s %9.0f %9.0f %6.2f   %7.1f %7.1f %6.2f   %5.2f %5.2f\n", p, x, y, y/x, cx, cy, cy/cx, sx, sy}'
 done
