@@ -67,6 +67,23 @@ struct HTTPTests {
         }
     }
 
+    @Test func credentialsStayWithTheHost() async throws {
+        // A plugin gets the user the host authenticated, never the token or cookie that proved
+        // it: a third party's plugin could otherwise replay them against every other route.
+        try await app().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/api/v1/probe/echo/x", method: .get,
+                headers: [.authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl", .cookie: "session=s3cret",
+                          .proxyAuthorization: "Basic dTpw", HTTPField.Name("X-Probe")!: "kept"])
+            #expect(response.status == .ok)
+            let body = json(response.body)
+            #expect(body["header_x_probe"] as? String == "kept")
+            #expect(body["header_authorization"] as? String == "")
+            #expect(body["header_cookie"] as? String == "")
+            #expect(!String(buffer: response.body).contains("s3cret"))
+        }
+    }
+
     @Test func openAPIDocumentListsHostAndPluginRoutes() async throws {
         try await app().test(.router) { client in
             let response = try await client.execute(uri: "/openapi.json", method: .get)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -62,6 +63,11 @@ enum PluginRoutes {
         }
     }
 
+    /// Withheld from plugins: the host checks the caller's credentials and hands the plugin the
+    /// user they prove (`user_id`, `user_role`). A plugin — a third party's `.so` among them — that
+    /// saw the bearer token or the session cookie could replay them against every other route.
+    static let credentialHeaders: Set<HTTPField.Name> = [.authorization, .proxyAuthorization, .cookie]
+
     private static func serve(_ registered: RegisteredRoute, _ request: Request, _ context: HostRequestContext,
                               runtime: PluginRuntime, authenticator: any Authenticator) async throws -> Response {
         let caller = registered.route.isProtected ? try await authenticator.authenticate(request, context: context) : nil
@@ -80,12 +86,12 @@ enum PluginRoutes {
             query[String(key)] = String(value)
         }
         var headers: [String: String] = [:]
-        for field in request.headers {
+        for field in request.headers where !Self.credentialHeaders.contains(field.name) {
             headers[field.name.canonicalName] = field.value
         }
         let hostRequest = HostRequest(
             method: request.method.rawValue, path: request.uri.path, pathParameters: parameters, query: query,
-            headers: headers, body: body, clientIP: context.clientIP, requestID: context.id, caller: caller)
+            headers: headers, body: body, clientIP: context.clientIP, requestID: context.requestID, caller: caller)
         let answer = try await runtime.serve(registered, hostRequest)
         guard let status = Optional(HTTPResponse.Status(code: answer.status)) else {
             throw APIError(.internalServerError, "internal error")

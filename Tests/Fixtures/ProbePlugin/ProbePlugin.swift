@@ -81,6 +81,7 @@ final class ProbePlugin: StelltronPlugin {
                 "method": request.method, "path": request.path, "route": request.route,
                 "item": request.pathParameters["item"] ?? "", "query_q": request.query["q"] ?? "",
                 "header_x_probe": request.headers["x-probe"] ?? "", "client_ip": request.clientIP,
+                "header_authorization": request.headers["authorization"] ?? "", "header_cookie": request.headers["cookie"] ?? "",
                 "request_id": request.requestID, "greeting": greeting,
                 "now_ms": String(Int64(host.now().timeIntervalSince1970 * 1000)),
                 "random_hex": try host.randomBytes(8).map { String(format: "%02x", $0) }.joined(),

@@ -218,7 +218,9 @@ typedef struct stl_request {
     stl_str route;                /* the declared pattern that matched */
     stl_str path_params_json;     /* {"device_id":"rpi-1"} */
     stl_str query_json;           /* {"limit":"10"} (last value wins) */
-    stl_str headers_json;         /* {"content-type":"application/json"} (lower-case names) */
+    stl_str headers_json;         /* {"content-type":"application/json"} (lower-case names; never
+                                     authorization, proxy-authorization or cookie: the host checks
+                                     credentials and passes the user below) */
     stl_bytes_view body;
     stl_str client_ip;
     stl_str request_id;
