@@ -14,7 +14,7 @@ struct AccessLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var response = try await next(request, context)
-        response.headers[Self.requestIDField] = context.id
+        response.headers[Self.requestIDField] = context.requestID
         let elapsed = ContinuousClock.now - start
         // The metadata is an autoclosure: built only when the line is logged at all (formatting
         // it on every request cost a fifth of /health's throughput with LOG_LEVEL=warning).

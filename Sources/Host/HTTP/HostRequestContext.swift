@@ -15,10 +15,16 @@ public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
     /// request: the middleware, the rate limiter, the plugin request and the log all ask for it.
     public let peerIP: String
 
+    /// Hummingbird's request id (`id`), formatted once: the access log, the plugin request and an
+    /// internal error's message all ask for it, and `id` formats it from the logger's metadata on
+    /// every call.
+    public let requestID: String
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
         peerIP = remoteAddress?.ipAddress ?? ""
+        requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? ""
     }
 
     /// The client's IP address: from a trusted proxy's `X-Forwarded-For`, else the socket peer's,

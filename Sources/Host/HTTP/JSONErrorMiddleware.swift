@@ -22,7 +22,7 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return JSONResponse.make(status: error.status, body: JSONText.error(Self.defaultMessage(error.status)))
         } catch {
             context.logger.error("unhandled error", metadata: ["error": .string(String(describing: error))])
-            return JSONResponse.make(status: .internalServerError, body: JSONText.error("internal error (request \(context.id))"))
+            return JSONResponse.make(status: .internalServerError, body: JSONText.error("internal error (request \(context.requestID))"))
         }
     }
 
