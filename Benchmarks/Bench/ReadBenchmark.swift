@@ -49,8 +49,27 @@ enum ReadBenchmark {
             let answer = try await runtime.serve(price, priceRequest)
             guard answer.status == 200 else { throw PluginLoadError(file: directory, "price answered \(answer.status)") }
         }
-        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f nodes_two_tasks_ns=%.0f price_route_ns=%.0f",
-                     pool, callingThread, callingThread / pool, inside, route, twoTasks, priceRoute))
+        let (roleJSON, role) = try await roleReads(store)
+        print(String(format: "pool_read_ns=%.0f calling_thread_read_ns=%.0f ratio=%.2f query_in_open_read_ns=%.0f nodes_route_ns=%.0f nodes_two_tasks_ns=%.0f price_route_ns=%.0f role_read_json_ns=%.0f role_read_ns=%.0f",
+                     pool, callingThread, callingThread / pool, inside, route, twoTasks, priceRoute, roleJSON, role))
+    }
+
+    /// The caller's role, as every protected request reads it, inside an open read: through the
+    /// JSON rows every plugin query gets (the baseline) and through `firstText` (how it is read).
+    static func roleReads(_ store: Store) async throws -> (json: Double, typed: Double) {
+        let id = "GBENCHROLEREADER"
+        let stored = try await store.writeTransaction { session in try UserStore.signUp(id, at: Date(), in: session) }.user.role
+        return try await store.readOnCallingThread { session in
+            let json = try perCall {
+                let role = try session.rows("SELECT role FROM host_users WHERE id = ?", [.string(id)]).first?["role"]?.stringValue
+                guard role == stored else { throw PluginLoadError(file: id, "the JSON read answered \(role ?? "no row")") }
+            }
+            let typed = try perCall {
+                let role = try UserStore.role(of: id, in: session)
+                guard role == stored else { throw PluginLoadError(file: id, "the typed read answered \(role ?? "no row")") }
+            }
+            return (json, typed)
+        }
     }
 
     /// Synchronous: inside an `async` function the compiler picks GRDB's async `read`.

@@ -45,7 +45,7 @@ public enum UserStore {
     /// The stored role of a user, nil when the user is gone: what every protected request reads
     /// (one column, not the six of `find`, which was 5 % of a price request's samples).
     public static func role(of id: String, in session: StorageSession) throws -> String? {
-        try session.rows("SELECT role FROM host_users WHERE id = ?", [.string(id)]).first.map { $0["role"]?.stringValue ?? "" }
+        try session.firstText("SELECT role FROM host_users WHERE id = ?", [id])
     }
 
     /// Creates the user of a checked Stellar address if needed; returns it and whether it is new.

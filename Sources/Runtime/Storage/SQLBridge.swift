@@ -38,6 +38,42 @@ enum SQLBridge {
         }
     }
 
+    /// Binds texts to the statement's `?` placeholders, in order: the host's own lookups, by the
+    /// same C calls as `bind(parametersJSON:to:)`, without the JSON.
+    static func bind(texts: [String], to statement: Statement) throws {
+        let sqlite = statement.sqliteStatement
+        guard texts.count == Int(sqlite3_bind_parameter_count(sqlite)) else {
+            throw BridgeError(message: "the statement has \(sqlite3_bind_parameter_count(sqlite)) parameters but \(texts.count) values were given")
+        }
+        statement.setUncheckedArguments(StatementArguments())
+        for (offset, var text) in texts.enumerated() {
+            let index = Int32(offset + 1)
+            let code = text.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    guard let base = chars.baseAddress else { return sqlite3_bind_text(sqlite, index, "", 0, sqliteTransient) }
+                    return sqlite3_bind_text(sqlite, index, base, Int32(chars.count), sqliteTransient)
+                }
+            }
+            guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
+        }
+    }
+
+    /// The first column of the statement's first row as text: nil without a row, "" for NULL.
+    static func firstText(of statement: Statement) throws -> String? {
+        // The row is a view of the statement: read it while its cursor lives (a cursor that
+        // goes away resets the statement, and the row then reads NULL).
+        let rows = try Row.fetchCursor(statement)
+        guard let row = try rows.next() else { return nil }
+        let value: DatabaseValue = withExtendedLifetime(rows) { row[0] }
+        switch value.storage {
+        case .null: return ""
+        case .string(let string): return string
+        case .int64(let int): return String(int)
+        case .double(let double): return String(double)
+        case .blob(let data): return data.base64EncodedString()
+        }
+    }
+
     /// SQLite's "copy the bytes now" destructor.
     private static let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 

@@ -22,6 +22,10 @@ public protocol StorageSession: AnyObject {
     func runScript(of migration: PluginDeclaration.Migration) throws
     /// The tables of the database (of its schema on PostgreSQL).
     func tableNames() throws -> Set<String>
+    /// The host's own one-value lookups (a caller's role on every protected request): a
+    /// one-column statement's first row as text, nil when there is no row, "" for NULL. An engine
+    /// may answer it without JSON; the default goes through `query`.
+    func firstText(_ sql: String, _ arguments: [String]) throws -> String?
 }
 
 public enum SavepointAction: Sendable {
@@ -104,6 +108,12 @@ extension StorageEngine {
 }
 
 extension StorageSession {
+    public func firstText(_ sql: String, _ arguments: [String]) throws -> String? {
+        guard case .array(let rows) = try JSONValue.parse(try query(sql, parametersJSON: JSONValue.array(arguments.map(JSONValue.string)).jsonData)),
+              case .object(let row)? = rows.first else { return nil }
+        return row.values.first?.stringValue ?? ""
+    }
+
     /// The host's own statements, with parameters as the kit's JSON values and rows decoded.
     public func rows(_ sql: String, _ parameters: [JSONValue] = []) throws -> [[String: JSONValue]] {
         guard case .array(let rows) = try JSONValue.parse(try query(sql, parametersJSON: JSONValue.array(parameters).jsonData)) else { return [] }
