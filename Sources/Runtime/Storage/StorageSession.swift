@@ -22,9 +22,10 @@ public protocol StorageSession: AnyObject {
     func runScript(of migration: PluginDeclaration.Migration) throws
     /// The tables of the database (of its schema on PostgreSQL).
     func tableNames() throws -> Set<String>
-    /// The host's own one-value lookups (a caller's role on every protected request): a
-    /// one-column statement's first row as text, nil when there is no row, "" for NULL. An engine
-    /// may answer it without JSON; the default goes through `query`.
+    /// The host's own one-value lookups (a caller's role on every protected request): the text
+    /// of a one-column statement's first row, nil when there is no row, "" for NULL. For text
+    /// columns: the default, through `query`, reads a number as "". An engine may answer without
+    /// JSON (SQLite does).
     func firstText(_ sql: String, _ arguments: [String]) throws -> String?
 }
 
