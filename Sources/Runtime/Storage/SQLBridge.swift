@@ -25,13 +25,7 @@ enum SQLBridge {
             case .bool(let value): code = sqlite3_bind_int64(sqlite, index, value ? 1 : 0)
             case .int(let value): code = sqlite3_bind_int64(sqlite, index, value)
             case .double(let value): code = sqlite3_bind_double(sqlite, index, value)
-            case .string(var value):
-                code = value.withUTF8 { text in
-                    text.withMemoryRebound(to: CChar.self) { chars in
-                        guard let base = chars.baseAddress else { return sqlite3_bind_text(sqlite, index, "", 0, sqliteTransient) }
-                        return sqlite3_bind_text(sqlite, index, base, Int32(chars.count), sqliteTransient)
-                    }
-                }
+            case .string(let value): code = bindText(value, at: index, to: sqlite)
             case .array, .object: throw StorageFailure(kind: .parameters, message: StorageParameters.shape)
             }
             guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
@@ -46,15 +40,21 @@ enum SQLBridge {
             throw BridgeError(message: "the statement has \(sqlite3_bind_parameter_count(sqlite)) parameters but \(texts.count) values were given")
         }
         statement.setUncheckedArguments(StatementArguments())
-        for (offset, var text) in texts.enumerated() {
+        for (offset, text) in texts.enumerated() {
             let index = Int32(offset + 1)
-            let code = text.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { chars in
-                    guard let base = chars.baseAddress else { return sqlite3_bind_text(sqlite, index, "", 0, sqliteTransient) }
-                    return sqlite3_bind_text(sqlite, index, base, Int32(chars.count), sqliteTransient)
-                }
-            }
+            let code = bindText(text, at: index, to: sqlite)
             guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
+        }
+    }
+
+    /// Binds one text, copied by SQLite; answers SQLite's result code.
+    private static func bindText(_ text: String, at index: Int32, to sqlite: SQLiteStatement) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                guard let base = chars.baseAddress else { return sqlite3_bind_text(sqlite, index, "", 0, sqliteTransient) }
+                return sqlite3_bind_text(sqlite, index, base, Int32(chars.count), sqliteTransient)
+            }
         }
     }
 
