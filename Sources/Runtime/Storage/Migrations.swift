@@ -41,7 +41,7 @@ enum Migrations {
                     throw PluginLoadError(file: file, "migration \(migration.id) failed: \(failure.message)")
                 }
                 try session.run("INSERT INTO host_migrations (plugin_id, migration_id, applied_at, checksum) VALUES (?, ?, ?, ?)",
-                                [.string(plugin), .string(migration.id), .string(ISO8601DateFormatter().string(from: Date())), .string(checksum)])
+                                [.string(plugin), .string(migration.id), .string(Timestamps.iso8601(Date())), .string(checksum)])
                 applied.append(migration.id)
             }
             let tablesAfter = try session.tableNames()
