@@ -20,8 +20,17 @@ final class CallingThreadReaders: @unchecked Sendable {
     /// One thread's connections, by the `CallingThreadReaders` that opened them: found without a
     /// lock, because the two event loops read at once and a shared lock made them wait on each
     /// other (a few per cent of the futex calls `perf` traced on a plugin read).
+    ///
+    /// Weak: a thread's end runs this value's deinit among the thread-specific destructors, after
+    /// libdispatch has cleaned up its own; a connection released there closes through its
+    /// dispatch queue, and libdispatch freed its per-thread cache twice (AddressSanitizer: a
+    /// double free in `_dispatch_cache_cleanup`, the test process's heap corruption under load).
+    /// `opened` owns the connections; they close with the store, on its thread.
     private final class ThisThread: @unchecked Sendable {
-        var connections: [Int: DatabaseQueue] = [:]
+        struct Held {
+            weak var connection: DatabaseQueue?
+        }
+        var connections: [Int: Held] = [:]
     }
 
     private static let thisThread = ThreadSpecificVariable<ThisThread>()
@@ -59,7 +68,7 @@ final class CallingThreadReaders: @unchecked Sendable {
         }
     }
 
-    /// Closes every connection (the store is going). A thread that read keeps its entry, closed,
+    /// Closes every connection (the store is going). A thread that read keeps its entry, emptied,
     /// until it ends: a store goes with the process, or in tests.
     func closeAll() {
         let closing = lock.withLock { () -> [DatabaseQueue] in
@@ -77,9 +86,9 @@ final class CallingThreadReaders: @unchecked Sendable {
             thread = ThisThread()
             Self.thisThread.currentValue = thread
         }
-        if let open = thread.connections[id] { return open }
+        if let open = thread.connections[id]?.connection { return open }
         let connection = try DatabaseQueue(path: path, configuration: configuration)
-        thread.connections[id] = connection
+        thread.connections[id] = .init(connection: connection)
         lock.withLock { opened.append(connection) }
         return connection
     }
