@@ -14,8 +14,20 @@ enum SQLBridge {
     /// the values through unspecialised generic code that cost more than executing the
     /// statement. GRDB is told the arguments are set (to none), then the values are bound.
     static func bind(parametersJSON data: Data, to statement: Statement) throws {
+        let parameters = try StorageParameters.parse(data, expected: Int(sqlite3_bind_parameter_count(statement.sqliteStatement)))
+        try bind(parameters, to: statement)
+    }
+
+    /// Binds texts to the statement's `?` placeholders, in order: the host's own lookups, without
+    /// the JSON.
+    static func bind(texts: [String], to statement: Statement) throws {
+        try StorageParameters.check(texts.count, expected: Int(sqlite3_bind_parameter_count(statement.sqliteStatement)))
+        try bind(texts.map(JSONValue.string), to: statement)
+    }
+
+    /// Binds values already counted against the statement's placeholders.
+    private static func bind(_ parameters: [JSONValue], to statement: Statement) throws {
         let sqlite = statement.sqliteStatement
-        let parameters = try StorageParameters.parse(data, expected: Int(sqlite3_bind_parameter_count(sqlite)))
         statement.setUncheckedArguments(StatementArguments())
         for (offset, parameter) in parameters.enumerated() {
             let index = Int32(offset + 1)
@@ -28,21 +40,6 @@ enum SQLBridge {
             case .string(let value): code = bindText(value, at: index, to: sqlite)
             case .array, .object: throw StorageFailure(kind: .parameters, message: StorageParameters.shape)
             }
-            guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
-        }
-    }
-
-    /// Binds texts to the statement's `?` placeholders, in order: the host's own lookups, by the
-    /// same C calls as `bind(parametersJSON:to:)`, without the JSON.
-    static func bind(texts: [String], to statement: Statement) throws {
-        let sqlite = statement.sqliteStatement
-        guard texts.count == Int(sqlite3_bind_parameter_count(sqlite)) else {
-            throw BridgeError(message: "the statement has \(sqlite3_bind_parameter_count(sqlite)) parameters but \(texts.count) values were given")
-        }
-        statement.setUncheckedArguments(StatementArguments())
-        for (offset, text) in texts.enumerated() {
-            let index = Int32(offset + 1)
-            let code = bindText(text, at: index, to: sqlite)
             guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
         }
     }

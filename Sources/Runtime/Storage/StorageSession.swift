@@ -66,10 +66,15 @@ enum StorageParameters {
             guard case .array(let parsed)? = try? JSONValue.parse(data) else { throw StorageFailure(kind: .parameters, message: shape) }
             parameters = parsed
         }
-        guard parameters.count == expected else {
-            throw StorageFailure(kind: .parameters, message: "the statement has \(expected) parameters but \(parameters.count) values were given")
-        }
+        try check(parameters.count, expected: expected)
         return parameters
+    }
+
+    /// As many values as the statement's `?`.
+    static func check(_ count: Int, expected: Int) throws {
+        guard count == expected else {
+            throw StorageFailure(kind: .parameters, message: "the statement has \(expected) parameters but \(count) values were given")
+        }
     }
 }
 
@@ -110,9 +115,7 @@ extension StorageEngine {
 
 extension StorageSession {
     public func firstText(_ sql: String, _ arguments: [String]) throws -> String? {
-        guard case .array(let rows) = try JSONValue.parse(try query(sql, parametersJSON: JSONValue.array(arguments.map(JSONValue.string)).jsonData)),
-              case .object(let row)? = rows.first else { return nil }
-        return row.values.first?.stringValue ?? ""
+        try rows(sql, arguments.map(JSONValue.string)).first.map { $0.values.first?.stringValue ?? "" }
     }
 
     /// The host's own statements, with parameters as the kit's JSON values and rows decoded.
