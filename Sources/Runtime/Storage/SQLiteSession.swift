@@ -89,6 +89,7 @@ extension Store: StorageEngine {
 
     public func writeTransaction<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
         let handed = Handoff(body)
+        defer { wrote() }
         return try await pool.writeWithoutTransaction { db in
             Handoff(try Self.transaction(db) { try handed.value(SQLiteSession(db)) })
         }.value
@@ -98,6 +99,7 @@ extension Store: StorageEngine {
         try withoutActuallyEscaping(body) { body in
             // Synchronous: `body` runs on the writer queue while this thread waits for it.
             let handed = Handoff(body)
+            defer { wrote() }
             return try pool.writeWithoutTransaction { db in
                 Handoff(try Self.transaction(db) { try handed.value(SQLiteSession(db)) })
             }.value
@@ -110,6 +112,12 @@ extension Store: StorageEngine {
     public func makePeriodicWorkLease(logger: Logger) -> (any PeriodicWorkLease)? { nil }
     /// GRDB's pool keeps its file open until the store goes.
     public func releaseIdleConnections() {}
+
+    /// After a write transaction ends, committed or not (a needless bump costs one fresh snapshot):
+    /// before its caller learns the outcome, so that every read it starts afterwards sees the commit.
+    private func wrote() {
+        writeGeneration.wrappingIncrement(ordering: .releasing)
+    }
 
     /// BEGIN IMMEDIATE (take the write lock now, not at the first write), commit on return.
     private static func transaction<Answer>(_ db: Database, _ body: () throws -> Answer) throws -> Answer {

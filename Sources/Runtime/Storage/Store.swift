@@ -1,9 +1,15 @@
+import Atomics
 import Foundation
 import GRDB
 
 /// The host's SQLite database: one writer, concurrent readers on WAL snapshots.
 public final class Store: Sendable {
+    /// Write through `writeTransaction` or `writeTransactionNow`, never the pool's own writes:
+    /// readers keep a snapshot until the store says it wrote (`writeGeneration`).
     public let pool: DatabasePool
+    /// Bumped after every write transaction of this store ends: a kept reader snapshot older than
+    /// the last bump is stale (`CallingThreadReaders`).
+    let writeGeneration = ManagedAtomic<UInt64>(0)
     /// Connections for reads on the calling thread (`readOnCallingThread`).
     let callingThreadReaders: CallingThreadReaders
     /// How long a connection waits for a lock another holds before its statement fails.
@@ -36,7 +42,7 @@ public final class Store: Sendable {
         }
         try PrivateFile.prepareDatabase(file)
         pool = try DatabasePool(path: file, configuration: configuration)
-        callingThreadReaders = CallingThreadReaders(path: file, busyTimeout: Self.busyTimeout)
+        callingThreadReaders = CallingThreadReaders(path: file, busyTimeout: Self.busyTimeout, writeGeneration: writeGeneration)
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS host_migrations (
