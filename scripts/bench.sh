@@ -29,6 +29,8 @@ echo "== ABI round trip"
 "$bin/stelltron-bench" abi "$bin"
 echo "== a one-query read: GRDB's pool vs the calling thread's own connection, and a read route"
 "$bin/stelltron-bench" reads "$bin"
+echo "== finding a route: the whole route table vs a router of one route"
+"$bin/stelltron-bench" routing "$bin"
 echo "== foreign hooks and slot calls"
 scratch=$(mktemp -d)
 cc -O2 -shared -fPIC Tests/Fixtures/CHooks/factors.c -o "$scratch/libfactors.so"

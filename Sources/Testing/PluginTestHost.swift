@@ -26,7 +26,7 @@ public final class PluginTestHost: @unchecked Sendable {
     private let lock = NSLock()
     private var captured: [HubEvent] = []
     private var captureTask: Task<Void, Never>?
-    private var router: (RouterResponder<HostRequestContext>, AuthService)?
+    private var router: (HostResponder, AuthService)?
 
     /// - Parameters:
     ///   - library: the plugin's `.so`.
@@ -102,7 +102,7 @@ public final class PluginTestHost: @unchecked Sendable {
     }
 
     /// The router and the sign-in service, built on first use (building them is asynchronous).
-    private func http() async throws -> (RouterResponder<HostRequestContext>, AuthService) {
+    private func http() async throws -> (HostResponder, AuthService) {
         if let built = lock.withLock({ router }) { return built }
         let auth = try await AuthService(configuration: runtime.configuration, store: runtime.store, clock: runtime.clock)
         let built = (buildRouter(runtime: runtime, auth: auth).buildResponder(), auth)

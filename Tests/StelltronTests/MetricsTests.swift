@@ -19,7 +19,7 @@ struct MetricsTests {
             .init(id: "probe", library: Fixtures.probeLibrary),
         ])
         configuration.metricsBind = "127.0.0.1:0"
-        configuration.rateLimitPerMinute = 3
+        configuration.rateLimitPerMinute = 4
         let runtime = try Fixtures.runtime(configuration)
         let probe = try #require(runtime.plugins.first { $0.id == "probe" })
         try await runtime.tick(probe)
@@ -29,9 +29,11 @@ struct MetricsTests {
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
             let increment = try await client.execute(uri: "/api/v1/probe/increment", method: .post, body: ByteBuffer(string: #"{"name":"m","by":1}"#))
             #expect(increment.status == .created)
+            // Found before the trie (`PluginRouteTable`), named as the trie names it.
+            #expect(try await client.execute(uri: "/api/v1/ledger/balance/\(TestWallet().address)", method: .get).status == .ok)
             // The public port does not serve metrics.
             #expect(try await client.execute(uri: "/metrics", method: .get).status == .notFound)
-            // Over the limit of 3 a minute: refused and counted.
+            // Over the limit of 4 a minute: refused and counted.
             #expect(try await client.execute(uri: "/health", method: .get).status == .tooManyRequests)
         }
         let text = try await Application(router: buildMetricsRouter(runtime: runtime)).test(.router) { client in
@@ -46,6 +48,7 @@ struct MetricsTests {
         }
         #expect(lines.contains { $0.hasPrefix("hb_requests{") && $0.contains(#"http_route="/health""#) && $0.contains(#"http_response_status_code="200""#) })
         #expect(lines.contains { $0.hasPrefix("http_server_request_duration_bucket{") && $0.contains(#"http_route="/api/v1/probe/increment""#) })
+        #expect(lines.contains { $0.hasPrefix("hb_requests{") && $0.contains(#"http_route="/api/v1/ledger/balance/{wallet}""#) })
         #expect((value(#"stelltron_plugin_call_duration_seconds_count{plugin="probe",kind="route"}"#) ?? 0) >= 1)
         #expect((value(#"stelltron_plugin_call_duration_seconds_count{plugin="probe",kind="tick"}"#) ?? 0) >= 1)
         #expect((value(#"stelltron_plugin_call_duration_seconds_count{plugin="ledger",kind="service"}"#) ?? 0) >= 1)

@@ -8,22 +8,30 @@ import NIOCore
 enum PluginRoutes {
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
-    static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, authenticator: any Authenticator) {
+    /// Returns the table that finds these routes before the router's trie (`PluginRouteTable`):
+    /// each served method's handler inside the router's middleware, by path pattern. Call it
+    /// after the last middleware is added, as for any route.
+    static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, authenticator: any Authenticator) -> PluginRouteTable {
         let byPath = Dictionary(grouping: runtime.routes) { PluginRegistry.normalized($0.route.path) }
+        var responders: [String: [HTTPRequest.Method: PluginRouteTable.Responder]] = [:]
         for (_, routes) in byPath.sorted(by: { $0.key < $1.key }) {
             // Hummingbird names parameters by position in the trie; use the first spelling.
-            let path = RouterPath(routes[0].route.path)
+            let pattern = routes[0].route.path
+            let path = RouterPath(pattern)
             let allowed = routes.map(\.route.method).sorted().joined(separator: ", ")
             for method in methods {
                 if let registered = routes.first(where: { $0.route.method == method.rawValue }) {
-                    router.on(path, method: method) { request, context in
+                    let handler = CallbackResponder<HostRequestContext> { request, context in
                         try await serve(registered, request, context, runtime: runtime, authenticator: authenticator)
                     }
+                    router.on(path, method: method, responder: handler)
+                    responders[pattern, default: [:]][method] = router.middlewares.constructResponder(finalResponder: handler)
                 } else {
                     refuse(method, on: path, allowed: allowed, router: router)
                 }
             }
         }
+        return PluginRouteTable(responders, otherPaths: HostRoute.all.map(\.path))
     }
 
     /// The host's own routes (`HostRoute.all`) answer other methods with 405 too.

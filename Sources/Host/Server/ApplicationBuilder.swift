@@ -33,7 +33,7 @@ public func buildApplication(
 
 /// The router `buildApplication` serves, on its own: what the testing kit drives without sockets
 /// (every route, middleware and error of the real host; no connection guard, WebSocket or ticks).
-public func buildRouter(runtime: PluginRuntime, auth: AuthService) -> Router<HostRequestContext> {
+public func buildRouter(runtime: PluginRuntime, auth: AuthService) -> HostRouter {
     let configuration = runtime.configuration
     let limiter = RateLimiter.forHost(runtime)
     return makeRouter(runtime: runtime, auth: auth, authenticator: nil,
@@ -43,7 +43,7 @@ public func buildRouter(runtime: PluginRuntime, auth: AuthService) -> Router<Hos
 /// Middleware order, outermost first: access log (sees every final status), client address,
 /// CORS (answers preflights before they count), rate limit, JSON errors, then the routes.
 private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator: (any Authenticator)?,
-                        quotas: ClientQuotas, limiter: RateLimiter?) -> Router<HostRequestContext> {
+                        quotas: ClientQuotas, limiter: RateLimiter?) -> HostRouter {
     let configuration = runtime.configuration
     let router = Router(context: HostRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
@@ -61,7 +61,7 @@ private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator
     router.on(.openAPI) { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
     EventStreamEndpoint.register(on: router, runtime: runtime, quotas: quotas)
     AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
-    PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
+    let pluginRoutes = PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
     router.on(.marketFeed) { _, context -> Response in
         // An upgrade refused for the subscriber quota arrives here as a plain GET.
         guard quotas.hasSubscriberRoom(context.clientIP) else {
@@ -70,5 +70,5 @@ private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator
         throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
     }
     PluginRoutes.refuseOtherMethods(on: router, HostRoute.all)
-    return router
+    return HostRouter(table: pluginRoutes, router: router)
 }

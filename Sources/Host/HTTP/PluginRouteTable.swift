@@ -1,0 +1,144 @@
+import HTTPTypes
+import Hummingbird
+
+/// The plugin routes found on the path's bytes, before Hummingbird's trie sees the request
+/// (`HostResponder`).
+///
+/// Why: the trie splits the path into `Character`s, which costs 2.2–2.5 µs more for
+/// `/api/v1/ledger/balance/<56-character wallet>` than for `/health` in the whole route table,
+/// where this table finds it in 0.7 µs (`stelltron-bench routing`; BENCHMARKS.md, issue 16, tenth
+/// session).
+///
+/// Only what the trie would answer the same way is found here: a pattern of constant segments and
+/// `:name` captures that no other route of the host could also match, a path without empty
+/// segments, a method its plugin declared. Everything else — other methods (405), host routes,
+/// paths the trie treats specially (`//`, a trailing `/`) — falls through to the trie.
+public struct PluginRouteTable: Sendable {
+    public typealias Responder = any HTTPResponder<HostRequestContext>
+
+    public struct Route: Sendable {
+        /// `Parameters` keys, by segment: nil for a constant.
+        let captures: [Substring?]
+        /// The route as Hummingbird names it (`/iot/nodes/{device_id}`), for metrics and traces.
+        public let endpointPath: String
+        /// By method: the route's handler inside the router's middleware, as the trie holds it.
+        let responders: [HTTPRequest.Method: Responder]
+    }
+
+    /// Patterns without captures, by path.
+    private var exact: [String: Route] = [:]
+    /// Patterns with captures, by segment count; each pattern's constant segments as bytes.
+    private var parameterized: [Int: [(constants: [[UInt8]?], route: Route)]] = [:]
+
+    /// `responders` by path pattern; `otherPaths` are every other pattern the trie holds.
+    public init(_ responders: [String: [HTTPRequest.Method: Responder]], otherPaths: [String]) {
+        let all = Array(responders.keys) + otherPaths
+        for (path, byMethod) in responders {
+            guard let segments = Self.plainSegments(path),
+                  !all.contains(where: { $0 != path && Self.mayOverlap(segments, $0) }) else { continue }
+            let route = Route(captures: segments.map { $0.hasPrefix(":") ? $0.dropFirst() : nil },
+                              endpointPath: RouterPath(path).description, responders: byMethod)
+            if route.captures.allSatisfy({ $0 == nil }) {
+                exact[path] = route
+            } else {
+                let constants = segments.map { $0.hasPrefix(":") ? nil : Array($0.utf8) }
+                parameterized[segments.count, default: []].append((constants, route))
+            }
+        }
+    }
+
+    /// The responder of `method` on `path` and the path's parameters, or nil for the trie to decide.
+    public func match(_ method: HTTPRequest.Method, _ path: String) -> (responder: Responder, route: Route, parameters: Parameters)? {
+        if let route = exact[path] {
+            return route.responders[method].map { ($0, route, Parameters()) }
+        }
+        guard !parameterized.isEmpty, let segments = Self.byteSegments(path),
+              let candidates = parameterized[segments.count] else { return nil }
+        let bytes = path.utf8
+        for (constants, route) in candidates {
+            guard let responder = route.responders[method] else { continue }
+            let matches = zip(constants, segments).allSatisfy { constant, range in
+                constant.map { $0.elementsEqual(bytes[range]) } ?? true
+            }
+            guard matches else { continue }
+            var parameters = Parameters()
+            for (key, range) in zip(route.captures, segments) {
+                if let key { parameters.append(key: key, value: Substring(bytes[range])) }
+            }
+            return (responder, route, parameters)
+        }
+        return nil
+    }
+
+    /// The segments of a pattern this table can serve: constants and `:name` captures, no
+    /// wildcard, no `{…}` capture, no empty segment. Nil otherwise.
+    private static func plainSegments(_ path: String) -> [Substring]? {
+        guard path.hasPrefix("/") else { return nil }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.allSatisfy({ !$0.isEmpty && !$0.contains("*") && !$0.contains("{") && $0 != ":" }) else { return nil }
+        return segments
+    }
+
+    /// Whether the trie could route one path to both patterns: conservatively yes for any pattern
+    /// that is not plain (wildcards may match any number of segments).
+    private static func mayOverlap(_ segments: [Substring], _ other: String) -> Bool {
+        guard let others = plainSegments(other) else { return true }
+        guard others.count == segments.count else { return false }
+        return zip(segments, others).allSatisfy { $0.hasPrefix(":") || $1.hasPrefix(":") || $0 == $1 }
+    }
+
+    /// The byte ranges of a request path's segments, or nil when it has an empty one (the trie
+    /// skips those) or does not start with `/`.
+    private static func byteSegments(_ path: String) -> [Range<String.UTF8View.Index>]? {
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return nil }
+        var segments: [Range<String.UTF8View.Index>] = []
+        var start = bytes.index(after: bytes.startIndex)
+        var index = start
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "/") {
+                guard index > start else { return nil }
+                segments.append(start..<index)
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        guard start < bytes.endIndex else { return nil }
+        segments.append(start..<bytes.endIndex)
+        return segments
+    }
+}
+
+/// The host's responder: the plugin routes `PluginRouteTable` finds, served as the router would
+/// serve them (the route's parameters and endpoint path in the context, its handler inside the
+/// router's middleware); every other request through the router.
+public struct HostResponder: HTTPResponder {
+    let table: PluginRouteTable
+    let router: RouterResponder<HostRequestContext>
+
+    public func respond(to request: Request, context: HostRequestContext) async throws -> Response {
+        guard let (responder, route, parameters) = table.match(request.method, request.uri.path) else {
+            return try await router.respond(to: request, context: context)
+        }
+        var context = context
+        context.coreContext.parameters = parameters
+        context.coreContext.endpointPath.value = route.endpointPath
+        do {
+            return try await responder.respond(to: request, context: context)
+        } catch let error as any HTTPResponseError {
+            // What `RouterResponder` does with an error no middleware turned into a response.
+            return try error.response(from: request, context: context)
+        }
+    }
+}
+
+/// Builds `HostResponder` for `Application`, as a `Router` builds its own responder.
+public struct HostRouter: HTTPResponderBuilder {
+    let table: PluginRouteTable
+    /// The host's routes, middleware and fallbacks for all the rest.
+    public let router: Router<HostRequestContext>
+
+    public func buildResponder() -> HostResponder {
+        HostResponder(table: table, router: router.buildResponder())
+    }
+}
