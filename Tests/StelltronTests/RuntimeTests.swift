@@ -270,6 +270,20 @@ struct RuntimeTests {
         #expect(rows.first?["a"]?.int64Value == 5)
     }
 
+    /// Rows reach plugins as JSON written from SQLite's own column values: every storage class,
+    /// escapes, an embedded NUL kept, invalid UTF-8 repaired, blobs in base64.
+    @Test(.enabled(if: TestDatabase.postgresURL == nil, "SQLite's literals and storage classes"))
+    func rowsCarryEverySQLiteValueAsJSON() async throws {
+        let sql = #"""
+            SELECT NULL AS n, 42 AS i, -9223372036854775808 AS lo, 2.5 AS d, 100.0 AS w, 'a"b\' || char(10) AS t,
+                   'x' || char(0) || 'y' AS z, X'00FF10' AS b, X'' AS e, CAST(X'C328' AS TEXT) AS bad, 'ü' AS u
+            """#
+        let json = try await host().runtime.store.readOnCallingThread { session in try session.query(sql, parametersJSON: Data("[]".utf8)) }
+        #expect(String(decoding: json, as: UTF8.self) == #"""
+            [{"n":null,"i":42,"lo":-9223372036854775808,"d":2.5,"w":100,"t":"a\"b\\\n","z":"x\u0000y","b":"AP8Q","e":"","bad":"\#u{FFFD}(","u":"ü"}]
+            """#)
+    }
+
     @Test func concurrentWritesAreSerialisedAndNoneIsLost() async throws {
         let host = try host()
         try await withThrowingTaskGroup(of: Int.self) { group in

@@ -57,18 +57,18 @@ enum SQLBridge {
 
     /// The first column of the statement's first row as text: nil without a row, "" for NULL.
     static func firstText(of statement: Statement) throws -> String? {
-        // The row is a view of the statement: read it while its cursor lives (a cursor that
-        // goes away resets the statement, and the row then reads NULL).
-        let rows = try Row.fetchCursor(statement)
-        guard let row = try rows.next() else { return nil }
-        let value: DatabaseValue = withExtendedLifetime(rows) { row[0] }
-        switch value.storage {
-        case .null: return ""
-        case .string(let string): return string
-        case .int64(let int): return String(int)
-        case .double(let double): return String(double)
-        case .blob(let data): return data.base64EncodedString()
-        }
+        var text: String?
+        try ColumnCursor(statement) { sqlite in
+            guard text == nil else { return }
+            text = switch sqlite3_column_type(sqlite, 0) {
+            case SQLITE_NULL: ""
+            case SQLITE_INTEGER: String(sqlite3_column_int64(sqlite, 0))
+            case SQLITE_FLOAT: String(sqlite3_column_double(sqlite, 0))
+            case SQLITE_BLOB: blob(sqlite, 0).base64EncodedString()
+            default: self.text(sqlite, 0)
+            }
+        }.forEach {}
+        return text
     }
 
     /// SQLite's "copy the bytes now" destructor.
@@ -104,37 +104,71 @@ enum SQLBridge {
     }
 
     /// The statement's rows → `[{"column": value, ...}, ...]`, written while stepping through
-    /// them (no copy of each row, no intermediate objects).
+    /// them: column names escaped once per query, values read with SQLite's C API. GRDB's `Row`
+    /// built a lower-cased column index and a `DatabaseValue` per value first: 5 % of a query's
+    /// samples in `String.lowercased()` alone (BENCHMARKS.md, issue 16, tenth session).
     static func json(rowsOf statement: Statement) throws -> Data {
         var out: [UInt8] = [UInt8(ascii: "[")]
         out.reserveCapacity(256)
+        let names = statement.columnNames.map { name in
+            var quoted: [UInt8] = []
+            JSONWriter.appendString(name, to: &quoted)
+            quoted.append(UInt8(ascii: ":"))
+            return quoted
+        }
         var index = 0
-        let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() {
+        try ColumnCursor(statement) { sqlite in
             if index > 0 { out.append(UInt8(ascii: ",")) }
             index += 1
             out.append(UInt8(ascii: "{"))
-            var first = true
-            for (column, value) in row {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                JSONWriter.appendString(column, to: &out)
-                out.append(UInt8(ascii: ":"))
-                append(value, to: &out)
+            for (column, name) in names.enumerated() {
+                if column > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: name)
+                append(column: Int32(column), of: sqlite, to: &out)
             }
             out.append(UInt8(ascii: "}"))
-        }
+        }.forEach {}
         out.append(UInt8(ascii: "]"))
         return Data(out)
     }
 
-    private static func append(_ value: DatabaseValue, to out: inout [UInt8]) {
-        switch value.storage {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .int64(let int): out.append(contentsOf: String(int).utf8)
-        case .double(let double): JSONWriter.appendDouble(double, to: &out)
-        case .string(let string): JSONWriter.appendString(string, to: &out)
-        case .blob(let data): JSONWriter.appendString(data.base64EncodedString(), to: &out)
+    private static func append(column: Int32, of sqlite: SQLiteStatement, to out: inout [UInt8]) {
+        switch sqlite3_column_type(sqlite, column) {
+        case SQLITE_NULL: out.append(contentsOf: "null".utf8)
+        case SQLITE_INTEGER: out.append(contentsOf: String(sqlite3_column_int64(sqlite, column)).utf8)
+        case SQLITE_FLOAT: JSONWriter.appendDouble(sqlite3_column_double(sqlite, column), to: &out)
+        case SQLITE_BLOB: JSONWriter.appendString(blob(sqlite, column).base64EncodedString(), to: &out)
+        default: JSONWriter.appendString(text(sqlite, column), to: &out)
         }
     }
+
+    /// A text column; invalid UTF-8 is repaired, an embedded NUL kept.
+    private static func text(_ sqlite: SQLiteStatement, _ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(sqlite, column) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(sqlite, column))), as: UTF8.self)
+    }
+
+    private static func blob(_ sqlite: SQLiteStatement, _ column: Int32) -> Data {
+        guard let bytes = sqlite3_column_blob(sqlite, column) else { return Data() }
+        return Data(bytes: bytes, count: Int(sqlite3_column_bytes(sqlite, column)))
+    }
+}
+
+/// Steps a statement through GRDB — which runs its bookkeeping around execution (a failed
+/// statement leaves the cache, the transaction state is tracked) — and hands each row to `row`,
+/// which reads the columns itself. Resets the statement when it goes, as GRDB's cursors do.
+private final class ColumnCursor: DatabaseCursor {
+    typealias Element = Void
+    var _isDone = false
+    let _statement: Statement
+    private let row: (SQLiteStatement) throws -> Void
+
+    init(_ statement: Statement, row: @escaping (SQLiteStatement) throws -> Void) {
+        _statement = statement
+        self.row = row
+    }
+
+    deinit { sqlite3_reset(_statement.sqliteStatement) }
+
+    func _element(sqliteStatement: SQLiteStatement) throws { try row(sqliteStatement) }
 }
