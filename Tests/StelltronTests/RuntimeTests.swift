@@ -284,6 +284,19 @@ struct RuntimeTests {
             """#)
     }
 
+    /// `firstText`, the host's own lookups: the first row's first column, "" for NULL, nil
+    /// without a row; the statement runs again at once.
+    @Test func firstTextReadsTheFirstRowOnly() async throws {
+        let host = try host()
+        try await host.runtime.run("INSERT INTO probe_counters (name, value) VALUES ('b', 2), ('a', 1), ('c', 3)")
+        let (first, again, none, null) = try await host.runtime.store.readOnCallingThread { session in
+            let sql = "SELECT name FROM probe_counters WHERE value >= CAST(? AS INTEGER) ORDER BY name"
+            return (try session.firstText(sql, ["1"]), try session.firstText(sql, ["2"]), try session.firstText(sql, ["9"]),
+                    try session.firstText("SELECT NULL AS n", []))
+        }
+        #expect(first == "a" && again == "b" && none == nil && null == "")
+    }
+
     @Test func concurrentWritesAreSerialisedAndNoneIsLost() async throws {
         let host = try host()
         try await withThrowingTaskGroup(of: Int.self) { group in

@@ -58,8 +58,8 @@ enum SQLBridge {
     /// The first column of the statement's first row as text: nil without a row, "" for NULL.
     static func firstText(of statement: Statement) throws -> String? {
         var text: String?
-        try ColumnCursor(statement) { sqlite in
-            guard text == nil else { return }
+        // One step: the rows after the first are never read.
+        _ = try ColumnCursor(statement) { sqlite in
             text = switch sqlite3_column_type(sqlite, 0) {
             case SQLITE_NULL: ""
             case SQLITE_INTEGER: String(sqlite3_column_int64(sqlite, 0))
@@ -67,7 +67,7 @@ enum SQLBridge {
             case SQLITE_BLOB: blob(sqlite, 0).base64EncodedString()
             default: self.text(sqlite, 0)
             }
-        }.forEach {}
+        }.next()
         return text
     }
 
