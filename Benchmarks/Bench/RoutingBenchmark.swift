@@ -33,12 +33,12 @@ enum RoutingBenchmark {
         let price = try await perRequest(full, "/api/v1/market/price")
         // The host's own table, which finds plugin routes before the trie (`PluginRouteTable`).
         let table = PluginRouteTable(Dictionary(uniqueKeysWithValues: runtime.routes.map(\.route.path).map { path in
-            (path, Dictionary(uniqueKeysWithValues: PluginRoutesShape.methods.map { ($0, constant) }))
+            (path, Dictionary(uniqueKeysWithValues: PluginRouteTable.methods.map { ($0, constant) }))
         }), otherPaths: HostRoute.all.map(\.path))
         let tableBalance = try perMatch(table, "/api/v1/ledger/balance/\(wallet)")
         let tablePrice = try perMatch(table, "/api/v1/market/price")
         print(String(format: "routes=%d health_alone_ns=%.0f health_ns=%.0f balance_ns=%.0f price_ns=%.0f balance_over_health_ns=%.0f table_balance_ns=%.0f table_price_ns=%.0f",
-                     paths.count * PluginRoutesShape.methods.count, healthAlone, health, balance, price, balance - health, tableBalance, tablePrice))
+                     paths.count * PluginRouteTable.methods.count, healthAlone, health, balance, price, balance - health, tableBalance, tablePrice))
     }
 
     static let constant: any HTTPResponder<HostRequestContext> = CallbackResponder { _, _ in Response(status: .ok) }
@@ -56,7 +56,7 @@ enum RoutingBenchmark {
     static func responder(_ paths: Set<String>) -> RouterResponder<RoutingContext> {
         let router = Router(context: RoutingContext.self)
         for path in paths.sorted() {
-            for method in PluginRoutesShape.methods {
+            for method in PluginRouteTable.methods {
                 router.on(RouterPath(path), method: method) { _, _ in Response(status: .ok) }
             }
         }
@@ -73,11 +73,6 @@ enum RoutingBenchmark {
             _ = try await responder.respond(to: request, context: context)
         }
     }
-}
-
-/// The methods `PluginRoutes` mounts on every path.
-enum PluginRoutesShape {
-    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 }
 
 struct RoutingSource: RequestContextSource {

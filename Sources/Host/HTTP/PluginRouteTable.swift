@@ -15,6 +15,8 @@ import Hummingbird
 /// paths the trie treats specially (`//`, a trailing `/`) — falls through to the trie.
 public struct PluginRouteTable: Sendable {
     public typealias Responder = any HTTPResponder<HostRequestContext>
+    /// The methods the host mounts on every plugin path: each served or answered with 405.
+    public static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
     public struct Route: Sendable {
         /// `Parameters` keys, by segment: nil for a constant.
@@ -52,8 +54,8 @@ public struct PluginRouteTable: Sendable {
         if let route = exact[path] {
             return route.responders[method].map { ($0, route, Parameters()) }
         }
-        guard !parameterized.isEmpty, let segments = Self.byteSegments(path),
-              let candidates = parameterized[segments.count] else { return nil }
+        // Counted before split: host routes and unknown paths pay no allocation here.
+        guard let candidates = parameterized[Self.segmentCount(path)], let segments = Self.byteSegments(path) else { return nil }
         let bytes = path.utf8
         for (constants, route) in candidates {
             guard let responder = route.responders[method] else { continue }
@@ -85,6 +87,13 @@ public struct PluginRouteTable: Sendable {
         guard let others = plainSegments(other) else { return true }
         guard others.count == segments.count else { return false }
         return zip(segments, others).allSatisfy { $0.hasPrefix(":") || $1.hasPrefix(":") || $0 == $1 }
+    }
+
+    /// How many segments `byteSegments` would find, if it finds any.
+    private static func segmentCount(_ path: String) -> Int {
+        var slashes = 0
+        for byte in path.utf8 where byte == UInt8(ascii: "/") { slashes += 1 }
+        return slashes
     }
 
     /// The byte ranges of a request path's segments, or nil when it has an empty one (the trie

@@ -6,7 +6,7 @@ import NIOCore
 /// Mounts every plugin route on the router. Each path pattern answers the methods its plugins
 /// declared; any other method gets 405 with `Allow`, instead of the 404 a bare router would give.
 enum PluginRoutes {
-    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+    static let methods = PluginRouteTable.methods
 
     /// Returns the table that finds these routes before the router's trie (`PluginRouteTable`):
     /// each served method's handler inside the router's middleware, by path pattern. Call it
