@@ -24,6 +24,7 @@ enum MarketFeed {
             GuardedChannel(inner: HTTP1WebSocketUpgradeChannel(
                 responder: responder,
                 configuration: WebSocketServerConfiguration(autoPing: .enabled(timePeriod: .seconds(30))),
+                additionalChannelHandlers: { [] },
                 shouldUpgrade: { request, channel, _ in
                     try await shouldUpgrade(request, channel, runtime: runtime, quotas: quotas, limiter: limiter, live: live)
                 }),

@@ -22,7 +22,7 @@ struct TickService: Service {
         }
         let lease = runtime.store.makePeriodicWorkLease(logger: runtime.logger)
         defer { lease?.release() }
-        try await cancelWhenGracefulShutdown { await tickForever(ticking, lease: lease) }
+        await cancelWhenGracefulShutdown { await tickForever(ticking, lease: lease) }
     }
 
     private func tickForever(_ ticking: [LoadedPlugin], lease: (any PeriodicWorkLease)?) async {
