@@ -76,7 +76,7 @@ final class CallingThreadReaders: @unchecked Sendable {
             do {
                 answer = try body(db)
             } catch {
-                reader.end(db, rollingBack: true)
+                reader.rollBack(db)
                 throw error
             }
             if reader.loop == nil { try reader.commit(db) } else { reader.keepUntilExpiry() }
@@ -143,9 +143,10 @@ private final class Reader: @unchecked Sendable {
         try db.cachedStatement(sql: "COMMIT").execute()
     }
 
-    func end(_ db: Database, rollingBack: Bool) {
+    /// After a read that failed: nothing of its snapshot is kept.
+    func rollBack(_ db: Database) {
         kept = nil
-        if db.isInsideTransaction { try? db.cachedStatement(sql: rollingBack ? "ROLLBACK" : "COMMIT").execute() }
+        if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
     }
 
     /// Ends the kept snapshot on the loop once it is `keep` old, unless a read ended it first. At
@@ -160,6 +161,6 @@ private final class Reader: @unchecked Sendable {
         expiryPending = false
         guard let since = kept?.since, let connection else { return }
         if NIODeadline.now() - since < CallingThreadReaders.keep { return keepUntilExpiry() }
-        connection.inDatabase { db in end(db, rollingBack: false) }
+        connection.inDatabase { db in if db.isInsideTransaction { try? commit(db) } else { kept = nil } }
     }
 }

@@ -3,7 +3,8 @@ import GRDB
 import GRDBSQLite
 import StelltronPluginKit
 
-/// Converts between the ABI's JSON (parameters in, rows out) and GRDB values.
+/// Converts between the ABI's JSON (parameters in, rows out) and SQLite's values, through
+/// SQLite's C API on GRDB's prepared statements.
 enum SQLBridge {
     struct BridgeError: Error { let message: String }
 
@@ -105,7 +106,7 @@ enum SQLBridge {
 
     /// The statement's rows → `[{"column": value, ...}, ...]`, written while stepping through
     /// them: column names escaped once per query, values read with SQLite's C API. GRDB's `Row`
-    /// built a lower-cased column index and a `DatabaseValue` per value first: 5 % of a query's
+    /// built a lower-cased column index and a `DatabaseValue` per value first: 5 % of the rows'
     /// samples in `String.lowercased()` alone (BENCHMARKS.md, issue 16, tenth session).
     static func json(rowsOf statement: Statement) throws -> Data {
         var out: [UInt8] = [UInt8(ascii: "[")]
