@@ -40,7 +40,7 @@ enum ReadBenchmark {
 
         let (pool, inside) = try poolReads(store)
         let callingThread = try await perCall {
-            _ = try await store.readOnCallingThread { session in try session.query(query, parametersJSON: Data("[]".utf8)) }
+            _ = try store.readOnCallingThread { session in try session.query(query, parametersJSON: Data("[]".utf8)) }
         }
         let route = try await perCall { _ = try await runtime.serve(nodes, request) }
         let twoTasks = try await perCallOnEach(of: 2) { _ = try await runtime.serve(nodes, request) }
@@ -59,7 +59,7 @@ enum ReadBenchmark {
     static func roleReads(_ store: Store) async throws -> (json: Double, typed: Double) {
         let id = "GBENCHROLEREADER"
         let stored = try await store.writeTransaction { session in try UserStore.signUp(id, at: Date(), in: session) }.user.role
-        return try await store.readOnCallingThread { session in
+        return try store.readOnCallingThread { session in
             let json = try perCall {
                 let role = try session.rows("SELECT role FROM host_users WHERE id = ?", [.string(id)]).first?["role"]?.stringValue
                 guard role == stored else { throw PluginLoadError(file: id, "the JSON read answered \(role ?? "no row")") }

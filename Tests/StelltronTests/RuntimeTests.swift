@@ -229,7 +229,7 @@ struct RuntimeTests {
         let store = host.runtime.store
         let value = "SELECT value FROM probe_counters WHERE name = 'snap'"
         try await host.runtime.run("INSERT INTO probe_counters (name, value) VALUES ('snap', 1)")
-        let (before, during) = try await store.readOnCallingThread { session in
+        let (before, during) = try await readNow(store) { session in
             let before = try session.rows(value).first?["value"]?.int64Value
             _ = try store.writeTransactionNow { try $0.run("UPDATE probe_counters SET value = 2 WHERE name = 'snap'") }
             return (before, try session.rows(value).first?["value"]?.int64Value)
@@ -238,12 +238,12 @@ struct RuntimeTests {
 
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
-            try await store.readOnCallingThread { session in
+            try await readNow(store) { session in
                 _ = try session.rows(value)
                 throw Refused()
             }
         }
-        let after = try await store.readOnCallingThread { session in try session.rows(value).first?["value"]?.int64Value }
+        let after = try await readNow(store) { session in try session.rows(value).first?["value"]?.int64Value }
         #expect(after == 2)
     }
 
@@ -252,7 +252,7 @@ struct RuntimeTests {
     @Test func sqliteKeepsNoMemoryStatistics() async throws {
         let host = try host()
         try await host.runtime.run("INSERT INTO probe_counters (name, value) VALUES ('stats', 1)")
-        _ = try await host.runtime.store.readOnCallingThread { session in try session.rows("SELECT * FROM probe_counters") }
+        _ = try await readNow(host.runtime.store) { session in try session.rows("SELECT * FROM probe_counters") }
         #expect(SQLiteProcessSettings.applied == SQLITE_OK)
         #expect(sqlite3_memory_used() == 0)
     }
@@ -264,9 +264,9 @@ struct RuntimeTests {
         let store = host.runtime.store
         let sql = "SELECT abs(?) AS a"
         await #expect(throws: StorageFailure.self) {
-            try await store.readOnCallingThread { session in try session.rows(sql, [.int(Int64.min)]) }
+            try await readNow(store) { session in try session.rows(sql, [.int(Int64.min)]) }
         }
-        let rows = try await store.readOnCallingThread { session in try session.rows(sql, [.int(-5)]) }
+        let rows = try await readNow(store) { session in try session.rows(sql, [.int(-5)]) }
         #expect(rows.first?["a"]?.int64Value == 5)
     }
 
@@ -278,7 +278,7 @@ struct RuntimeTests {
             SELECT NULL AS n, 42 AS i, -9223372036854775808 AS lo, 2.5 AS d, 100.0 AS w, 'a"b\' || char(10) AS t,
                    'x' || char(0) || 'y' AS z, X'00FF10' AS b, X'' AS e, CAST(X'C328' AS TEXT) AS bad, 'ü' AS u
             """#
-        let json = try await host().runtime.store.readOnCallingThread { session in try session.query(sql, parametersJSON: Data("[]".utf8)) }
+        let json = try await readNow(host().runtime.store) { session in try session.query(sql, parametersJSON: Data("[]".utf8)) }
         #expect(String(decoding: json, as: UTF8.self) == #"""
             [{"n":null,"i":42,"lo":-9223372036854775808,"d":2.5,"w":100,"t":"a\"b\\\n","z":"x\u0000y","b":"AP8Q","e":"","bad":"\#u{FFFD}(","u":"ü"}]
             """#)
@@ -289,7 +289,7 @@ struct RuntimeTests {
     @Test func firstTextReadsTheFirstRowOnly() async throws {
         let host = try host()
         try await host.runtime.run("INSERT INTO probe_counters (name, value) VALUES ('b', 2), ('a', 1), ('c', 3)")
-        let (first, again, none, null) = try await host.runtime.store.readOnCallingThread { session in
+        let (first, again, none, null) = try await readNow(host.runtime.store) { session in
             let sql = "SELECT name FROM probe_counters WHERE value >= CAST(? AS INTEGER) ORDER BY name"
             return (try session.firstText(sql, ["1"]), try session.firstText(sql, ["2"]), try session.firstText(sql, ["9"]),
                     try session.firstText("SELECT NULL AS n", []))
@@ -342,4 +342,9 @@ struct RuntimeTests {
         #expect(Fixtures.json(allowed.body)["ran"] as? Bool == true)
         #expect(try await counter(host, "raw") == 3)
     }
+}
+
+/// A read on the calling thread where the engine has them (SQLite), else an ordinary read.
+private func readNow<Answer>(_ store: any StorageEngine, _ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
+    store.readsRunOnCallingThread ? try store.readOnCallingThread(body) : try await store.read(body)
 }

@@ -40,14 +40,21 @@ final class AccessTokens: Sendable {
     /// The verified claims, or nil for a token that is malformed, tampered, signed otherwise, or
     /// expired at `now`.
     func verify(_ token: String, at now: Date) async -> AccessClaims? {
-        let claims: AccessClaims
-        if let known = verified.claims(of: token) {
-            claims = known
-        } else {
-            guard Self.headerAlgorithm(of: token) == "HS256", let checked = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
-            claims = checked
-            verified.keep(checked, for: token)
-        }
+        if let known = verified.claims(of: token) { return Self.current(known, at: now, lifetime: lifetime) }
+        guard Self.headerAlgorithm(of: token) == "HS256", let checked = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        verified.keep(checked, for: token)
+        return Self.current(checked, at: now, lifetime: lifetime)
+    }
+
+    /// `verify` for a token whose signature this host already checked: `.some(claims)` when it
+    /// is still current, `.some(nil)` when it is not, nil when the signature was never checked
+    /// here (only `verify` can: jwt-kit's keys are asynchronous).
+    func verifyIfKnown(_ token: String, at now: Date) -> AccessClaims?? {
+        verified.claims(of: token).map { Self.current($0, at: now, lifetime: lifetime) }
+    }
+
+    /// The time-dependent checks, on every use of a token.
+    private static func current(_ claims: AccessClaims, at now: Date, lifetime: TimeInterval) -> AccessClaims? {
         guard claims.exp.value > now, claims.sub.value == claims.user_id else { return nil }
         // A clock a minute ahead of ours is tolerated; a longer lifetime than ours is not.
         guard claims.iat.value <= now.addingTimeInterval(60), claims.exp.value.timeIntervalSince(claims.iat.value) <= lifetime else { return nil }

@@ -14,8 +14,19 @@ public struct BearerAuthenticator: Authenticator {
         .storedUser(id: try await auth.userID(forAccessToken: try Self.bearerToken(request)))
     }
 
+    /// A token whose signature this host checked before and that is still current; the rest —
+    /// new tokens, expired ones, malformed headers — is `authenticate`'s.
+    public func authenticateNow(_ headers: HTTPFields) -> Caller? {
+        guard let token = try? Self.bearerToken(headers), let claims = auth.tokens.verifyIfKnown(token, at: auth.clock()) ?? nil else { return nil }
+        return .storedUser(id: claims.user_id)
+    }
+
     static func bearerToken(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization] else {
+        try bearerToken(request.headers)
+    }
+
+    static func bearerToken(_ headers: HTTPFields) throws -> String {
+        guard let header = headers[.authorization] else {
             throw APIError(.unauthorized, "missing Authorization: Bearer <access_token>")
         }
         // Byte by byte: a token is ~300 bytes, and splitting the header as a String walks it

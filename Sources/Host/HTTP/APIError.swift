@@ -21,8 +21,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 /// Builds JSON responses.
 enum JSONResponse {
     static func make(status: HTTPResponse.Status, body: Data, headers: HTTPFields = [:]) -> Response {
+        Response(status: status, headers: fields(headers), body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static let contentType = "application/json; charset=utf-8"
+
+    /// `headers` with the JSON content type.
+    static func fields(_ headers: HTTPFields = [:]) -> HTTPFields {
         var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        fields[.contentType] = contentType
+        return fields
     }
 }

@@ -18,6 +18,12 @@ enum HealthEndpoint {
     }
 
     static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime) {
+        let body = body(runtime: runtime)
+        router.on(.health) { _, _ in JSONResponse.make(status: .ok, body: body) }
+    }
+
+    /// The answer, fixed at load: the plugins and slots do not change while the host runs.
+    static func body(runtime: PluginRuntime) -> Data {
         let health = Health(
             status: "ok",
             plugins: runtime.plugins.map { plugin in
@@ -29,7 +35,6 @@ enum HealthEndpoint {
             slots: runtime.slots.mapValues(\.id))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(health)) ?? JSONText.error("health unavailable")
-        router.on(.health) { _, _ in JSONResponse.make(status: .ok, body: body) }
+        return (try? encoder.encode(health)) ?? JSONText.error("health unavailable")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 
 /// Turns every error that reaches the edge into `{"error": "..."}`: unknown paths (404), bodies
@@ -21,9 +22,14 @@ struct JSONErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPResponseError {
             return JSONResponse.make(status: error.status, body: JSONText.error(Self.defaultMessage(error.status)))
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": .string(String(describing: error))])
-            return JSONResponse.make(status: .internalServerError, body: JSONText.error("internal error (request \(context.requestID))"))
+            return JSONResponse.make(status: .internalServerError, body: Self.unhandled(error, logger: context.logger, requestID: context.requestID))
         }
+    }
+
+    /// Logs an error nothing turned into an answer; the 500's body names only the request.
+    static func unhandled(_ error: any Error, logger: Logger, requestID: String) -> Data {
+        logger.error("unhandled error", metadata: ["error": .string(String(describing: error))])
+        return JSONText.error("internal error (request \(requestID))")
     }
 
     static func defaultMessage(_ status: HTTPResponse.Status) -> String {

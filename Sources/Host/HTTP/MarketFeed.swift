@@ -18,13 +18,14 @@ enum MarketFeed {
     /// address's subscriber quota. A refused one is still upgraded, then closed at once with code
     /// 1013 (try again later) and the reason: the framework answers a declined upgrade with an
     /// empty 400, which would tell the client nothing.
-    static func serverBuilder(runtime: PluginRuntime, quotas: ClientQuotas, limiter: RateLimiter?) -> HTTPServerBuilder {
+    /// The requests `inline` can answer are answered on the event loop (`InlineRequestHandler`).
+    static func serverBuilder(runtime: PluginRuntime, quotas: ClientQuotas, limiter: RateLimiter?, inline: InlineRequests?) -> HTTPServerBuilder {
         let live = Meter(label: "stelltron_live_subscribers", dimensions: [("feed", "ws")])
         return HTTPServerBuilder { responder in
             GuardedChannel(inner: HTTP1WebSocketUpgradeChannel(
                 responder: responder,
                 configuration: WebSocketServerConfiguration(autoPing: .enabled(timePeriod: .seconds(30))),
-                additionalChannelHandlers: { [] },
+                additionalChannelHandlers: { inline.map { [InlineRequestHandler($0)] } ?? [] },
                 shouldUpgrade: { request, channel, _ in
                     try await shouldUpgrade(request, channel, runtime: runtime, quotas: quotas, limiter: limiter, live: live)
                 }),

@@ -25,6 +25,8 @@ public struct PluginRouteTable: Sendable {
         public let endpointPath: String
         /// By method: the route's handler inside the router's middleware, as the trie holds it.
         let responders: [HTTPRequest.Method: Responder]
+        /// By method: the plugin route itself, for the event loop's own answers (`InlineRequests`).
+        let registered: [HTTPRequest.Method: RegisteredRoute]
     }
 
     /// Patterns without captures, by path.
@@ -32,14 +34,16 @@ public struct PluginRouteTable: Sendable {
     /// Patterns with captures, by segment count; each pattern's constant segments as bytes.
     private var parameterized: [Int: [(constants: [[UInt8]?], route: Route)]] = [:]
 
-    /// `responders` by path pattern; `otherPaths` are every other pattern the trie holds.
-    public init(_ responders: [String: [HTTPRequest.Method: Responder]], otherPaths: [String]) {
+    /// `responders` (and the plugin routes they serve, `registered`) by path pattern; `otherPaths`
+    /// are every other pattern the trie holds.
+    public init(_ responders: [String: [HTTPRequest.Method: Responder]], registered: [String: [HTTPRequest.Method: RegisteredRoute]] = [:],
+                otherPaths: [String]) {
         let all = Array(responders.keys) + otherPaths
         for (path, byMethod) in responders {
             guard let segments = Self.plainSegments(path),
                   !all.contains(where: { $0 != path && Self.mayOverlap(segments, $0) }) else { continue }
             let route = Route(captures: segments.map { $0.hasPrefix(":") ? $0.dropFirst() : nil },
-                              endpointPath: RouterPath(path).description, responders: byMethod)
+                              endpointPath: RouterPath(path).description, responders: byMethod, registered: registered[path] ?? [:])
             if route.captures.allSatisfy({ $0 == nil }) {
                 exact[path] = route
             } else {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// Mounts every plugin route on the router. Each path pattern answers the methods its plugins
@@ -14,6 +15,7 @@ enum PluginRoutes {
     static func register(on router: Router<HostRequestContext>, runtime: PluginRuntime, authenticator: any Authenticator) -> PluginRouteTable {
         let byPath = Dictionary(grouping: runtime.routes) { PluginRegistry.normalized($0.route.path) }
         var responders: [String: [HTTPRequest.Method: PluginRouteTable.Responder]] = [:]
+        var served: [String: [HTTPRequest.Method: RegisteredRoute]] = [:]
         for (_, routes) in byPath.sorted(by: { $0.key < $1.key }) {
             // Hummingbird names parameters by position in the trie; use the first spelling.
             let pattern = routes[0].route.path
@@ -26,12 +28,13 @@ enum PluginRoutes {
                     }
                     router.on(path, method: method, responder: handler)
                     responders[pattern, default: [:]][method] = router.middlewares.constructResponder(finalResponder: handler)
+                    served[pattern, default: [:]][method] = registered
                 } else {
                     refuse(method, on: path, allowed: allowed, router: router)
                 }
             }
         }
-        return PluginRouteTable(responders, otherPaths: HostRoute.all.map(\.path))
+        return PluginRouteTable(responders, registered: served, otherPaths: HostRoute.all.map(\.path))
     }
 
     /// The host's own routes (`HostRoute.all`) answer other methods with 405 too.
@@ -82,25 +85,38 @@ enum PluginRoutes {
         context.notes.userID = caller?.id
         context.notes.pluginID = registered.plugin.id
         let body = registered.route.method == "GET" ? Data() : try await collectBody(request, limit: runtime.configuration.bodyLimitBytes)
+        let answer = try await runtime.serve(registered, hostRequest(
+            request.head, uri: request.uri, parameters: context.parameters, body: body,
+            clientIP: context.clientIP, requestID: context.requestID, caller: caller))
+        return try response(answer)
+    }
+
+    /// What the plugin is handed: the path's parameters percent-decoded, the query, every header
+    /// but the credentials (`credentialHeaders`), and the caller the host authenticated.
+    static func hostRequest(_ head: HTTPRequest, uri: URI, parameters pathParameters: Parameters, body: Data,
+                            clientIP: String, requestID: String, caller: Caller?) -> HostRequest {
         var parameters: [String: String] = [:]
-        for (key, value) in context.parameters {
+        for (key, value) in pathParameters {
             let text = String(value)
             // A byte search: `String.contains(_: String)` is Foundation's `range(of:)`, 2 % of a
             // one-query read's samples for a 56-character wallet (BENCHMARKS.md, issue 16).
             parameters[String(key)] = text.utf8.contains(UInt8(ascii: "%")) ? text.removingPercentEncoding ?? text : text
         }
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters {
+        for (key, value) in uri.queryParameters {
             query[String(key)] = String(value)
         }
         var headers: [String: String] = [:]
-        for field in request.headers where !Self.credentialHeaders.contains(field.name) {
+        for field in head.headerFields where !Self.credentialHeaders.contains(field.name) {
             headers[field.name.canonicalName] = field.value
         }
-        let hostRequest = HostRequest(
-            method: request.method.rawValue, path: request.uri.path, pathParameters: parameters, query: query,
-            headers: headers, body: body, clientIP: context.clientIP, requestID: context.requestID, caller: caller)
-        let answer = try await runtime.serve(registered, hostRequest)
+        return HostRequest(
+            method: head.method.rawValue, path: uri.path, pathParameters: parameters, query: query,
+            headers: headers, body: body, clientIP: clientIP, requestID: requestID, caller: caller)
+    }
+
+    /// The plugin's answer as the HTTP response; a status outside HTTP's range is the host's 500.
+    static func response(_ answer: HostResponse) throws -> Response {
         guard let status = Optional(HTTPResponse.Status(code: answer.status)) else {
             throw APIError(.internalServerError, "internal error")
         }

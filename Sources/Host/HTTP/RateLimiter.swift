@@ -48,6 +48,12 @@ final class RateLimiter: @unchecked Sendable {
         }
     }
 
+    /// `check` without waiting, when the arrival times are this process's own; nil when they
+    /// are shared through the database (only `check` can ask it).
+    func checkNow(_ key: String, at now: Date) -> Decision? {
+        shared == nil ? checkHere(key, at: now.timeIntervalSince1970) : nil
+    }
+
     private func checkHere(_ key: String, at t: Double) -> Decision {
         lock.withLock {
             let theoretical = max(arrival[key] ?? t, t)
@@ -82,10 +88,13 @@ struct RateLimitMiddleware: RouterMiddleware {
         case .allowed:
             return try await next(request, context)
         case .limited(let seconds):
-            return JSONResponse.make(
-                status: .tooManyRequests,
-                body: JSONText.error("rate limit of \(limiter.limit) requests per minute exceeded; retry in \(seconds) s"),
-                headers: [.retryAfter: String(seconds)])
+            let refusal = Self.refusal(limit: limiter.limit, retryAfter: seconds)
+            return JSONResponse.make(status: .tooManyRequests, body: refusal.body, headers: refusal.headers)
         }
+    }
+
+    /// The 429's body and headers, also for requests the event loop answers itself.
+    static func refusal(limit: Int, retryAfter seconds: Int) -> (body: Data, headers: HTTPFields) {
+        (JSONText.error("rate limit of \(limit) requests per minute exceeded; retry in \(seconds) s"), [.retryAfter: String(seconds)])
     }
 }

@@ -18,15 +18,19 @@ public func buildApplication(
     let quotas = ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies))
     // One limiter for the router and for WebSocket upgrades, which never reach the router.
     let limiter = RateLimiter.forHost(runtime)
+    let authenticator = authenticator ?? BearerAuthenticator(auth: auth)
     let router = makeRouter(runtime: runtime, auth: auth, authenticator: authenticator, quotas: quotas, limiter: limiter)
+    let serverName = "stelltron"
+    // What the event loops answer themselves, with the router's table and the same authenticator.
+    let inline = InlineRequests(runtime: runtime, table: router.table, authenticator: authenticator, limiter: limiter, serverName: serverName)
     var services: [any Service] = [TickService(runtime: runtime)]
     if let metrics = try MetricsEndpoint.server(runtime: runtime) { services.append(metrics) }
     return Application(
         router: router,
-        server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter),
+        server: MarketFeed.serverBuilder(runtime: runtime, quotas: quotas, limiter: limiter, inline: inline),
         configuration: .init(
             address: .hostname(configuration.host, port: port ?? configuration.port),
-            serverName: "stelltron"),
+            serverName: serverName),
         services: services,
         logger: runtime.logger)
 }
@@ -36,13 +40,13 @@ public func buildApplication(
 public func buildRouter(runtime: PluginRuntime, auth: AuthService) -> HostRouter {
     let configuration = runtime.configuration
     let limiter = RateLimiter.forHost(runtime)
-    return makeRouter(runtime: runtime, auth: auth, authenticator: nil,
+    return makeRouter(runtime: runtime, auth: auth, authenticator: BearerAuthenticator(auth: auth),
                       quotas: ClientQuotas(settings: configuration.connections, trustedProxies: Set(configuration.trustedProxies)), limiter: limiter)
 }
 
 /// Middleware order, outermost first: access log (sees every final status), client address,
 /// CORS (answers preflights before they count), rate limit, JSON errors, then the routes.
-private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator: (any Authenticator)?,
+private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator: any Authenticator,
                         quotas: ClientQuotas, limiter: RateLimiter?) -> HostRouter {
     let configuration = runtime.configuration
     let router = Router(context: HostRequestContext.self)
@@ -61,7 +65,7 @@ private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator
     router.on(.openAPI) { _, _ in JSONResponse.make(status: .ok, body: openAPI) }
     EventStreamEndpoint.register(on: router, runtime: runtime, quotas: quotas)
     AuthEndpoints.register(on: router, auth: auth, bodyLimit: configuration.bodyLimitBytes)
-    let pluginRoutes = PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator ?? BearerAuthenticator(auth: auth))
+    let pluginRoutes = PluginRoutes.register(on: router, runtime: runtime, authenticator: authenticator)
     router.on(.marketFeed) { _, context -> Response in
         // An upgrade refused for the subscriber quota arrives here as a plain GET.
         guard quotas.hasSubscriberRoom(context.clientIP) else {

@@ -136,13 +136,12 @@ public final class PluginRuntime: @unchecked Sendable {
     /// in it, delivers the kept call's events to subscribing plugins inside the same savepoint,
     /// and releases or rolls back as `call` decided. Kept events are published by the group commit
     /// after the batch commits, before this returns; a read scope has none (emitting is refused).
-    /// `readOnCallingThread` lets a read skip the hop to a reader thread (short reads only).
-    func perform<Answer>(_ kind: CallKind, requestID: String, readOnCallingThread: Bool = false,
+    /// Reads of short routes may skip the hop to a reader thread (`serveOnCallingThread`).
+    func perform<Answer>(_ kind: CallKind, requestID: String,
                          _ call: @escaping (CallScope) -> ScopedAnswer<Answer>) async throws -> Answer {
         switch kind {
         case .read:
-            let read = { (session: StorageSession) in call(CallScope(kind: .read, session: session, requestID: requestID)).answer }
-            return try await readOnCallingThread ? store.readOnCallingThread(read) : store.read(read)
+            return try await store.read { session in call(CallScope(kind: .read, session: session, requestID: requestID)).answer }
         case .write, .tick:
             let outcome = try await groupCommit.submit { session in self.scopedWrite(kind, session, requestID: requestID, call) }
             return outcome.answer as! Answer
@@ -190,41 +189,54 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Serves one request with the plugin that declared the route: a write route in a write
     /// scope, rolled back when the answer is 400 or more; a read route on a snapshot.
     public func serve(_ registered: RegisteredRoute, _ request: HostRequest) async throws -> HostResponse {
-        let plugin = registered.plugin
+        if let served = try serveOnCallingThread(registered, request) { return served }
         let marshaled = MarshaledRequest(request, route: registered.route)
-        let path = registered.route.path
-        let read = registered.route.writes || !store.readsRunOnCallingThread ? (onCallingThread: false, timed: false)
-            : slowReadRoutes.callingThreadRead(path)
-        guard read.onCallingThread else {
-            return try await serve(plugin, marshaled, request, registered.route.writes ? .write : .read,
-                                   onCallingThread: false, timed: false).response
+        let kind: CallKind = registered.route.writes ? .write : .read
+        return try await perform(kind, requestID: request.requestID) { scope in
+            let response = self.answer(marshaled, with: registered.plugin, scope: scope)
+            return ScopedAnswer(answer: response, keep: response.status < 400)
         }
-        let served = try await serve(plugin, marshaled, request, .read, onCallingThread: true, timed: read.timed)
-        if read.timed { slowReadRoutes.record(path, took: served.held, logger: logger) }
-        return served.response
+    }
+
+    /// `serve` for a read route whose reads run on the calling thread (SQLite; a route whose
+    /// reads have not proved slow, `SlowReadRoutes`): the response, synchronously — what the
+    /// event loop answers without a task (`InlineRequests`). Nil when the route must go through
+    /// `serve`: a write route, an engine whose reads wait for a server, a route moved off the
+    /// calling thread.
+    public func serveOnCallingThread(_ registered: RegisteredRoute, _ request: HostRequest) throws -> HostResponse? {
+        guard servesOnCallingThread(registered) else { return nil }
+        let path = registered.route.path
+        let read = slowReadRoutes.callingThreadRead(path)
+        guard read.onCallingThread else { return nil }
+        let marshaled = MarshaledRequest(request, route: registered.route)
+        // Only a sampled read is timed, in the thread's own CPU time (`SlowReadRoutes.threadCPUTime`):
+        // the clock is a system call, and neither waiting to be scheduled nor being descheduled
+        // mid-read (a busy machine, a profiler) should count as a slow read.
+        let start = read.timed ? SlowReadRoutes.threadCPUTime() : nil
+        let response = try store.readOnCallingThread { session in
+            self.answer(marshaled, with: registered.plugin, scope: CallScope(kind: .read, session: session, requestID: request.requestID))
+        }
+        if let start { slowReadRoutes.record(path, took: SlowReadRoutes.threadCPUTime() - start, logger: logger) }
+        return response
+    }
+
+    /// Whether `serveOnCallingThread` would serve the route now (it may still move off the
+    /// calling thread before the next request).
+    public func servesOnCallingThread(_ registered: RegisteredRoute) -> Bool {
+        !registered.route.writes && store.readsRunOnCallingThread && !slowReadRoutes.moved(registered.route.path)
     }
 
     /// Read routes whose reads have moved off the calling thread (`SlowReadRoutes`).
     public var readRoutesOffTheCallingThread: Set<String> { slowReadRoutes.moved }
 
-    /// The response, and how long the call held its thread inside the scope: timed there, not
-    /// around the `await`, and in the thread's own CPU time (`SlowReadRoutes.threadCPUTime`), so
-    /// neither waiting to be scheduled nor being descheduled mid-read (a busy machine, more loops
-    /// than cores, a profiler) counts as a slow read and moves a route off the calling thread.
-    private func serve(_ plugin: LoadedPlugin, _ marshaled: MarshaledRequest, _ request: HostRequest, _ kind: CallKind,
-                       onCallingThread: Bool, timed: Bool) async throws -> (response: HostResponse, held: Duration) {
-        try await perform(kind, requestID: request.requestID, readOnCallingThread: onCallingThread) { scope in
-            // Only a sampled read on the calling thread is timed: the clock is a system call.
-            let start = timed ? SlowReadRoutes.threadCPUTime() : nil
-            func held() -> Duration { start.map { SlowReadRoutes.threadCPUTime() - $0 } ?? .zero }
-            if case .storedUser(let id)? = request.caller {
-                if let refusal = self.resolveStoredUser(id, into: marshaled, scope: scope) {
-                    return ScopedAnswer(answer: (refusal, held()), keep: false)
-                }
-            }
-            let response = self.invoke(plugin, marshaled, scope: scope)
-            return ScopedAnswer(answer: (response, held()), keep: response.status < 400)
+    /// The plugin's answer inside an open scope: the caller's stored role read first, in the same
+    /// scope, when the route is protected.
+    private func answer(_ marshaled: MarshaledRequest, with plugin: LoadedPlugin, scope: CallScope) -> HostResponse {
+        if case .storedUser(let id)? = marshaled.request.caller,
+           let refusal = resolveStoredUser(id, into: marshaled, scope: scope) {
+            return refusal
         }
+        return invoke(plugin, marshaled, scope: scope)
     }
 
     /// Reads a verified caller's stored role in the call's own scope; answers the refusal when

@@ -82,4 +82,10 @@ final class SlowReadRoutes: Sendable {
 
     /// The routes moved off the calling thread so far.
     var moved: Set<String> { Set(timings.filter { $0.value.moved.load(ordering: .relaxed) }.keys) }
+
+    /// Whether `route`'s reads have moved off the calling thread; true for a route that is not a
+    /// read route.
+    func moved(_ route: String) -> Bool {
+        timings[route]?.moved.load(ordering: .relaxed) ?? true
+    }
 }

@@ -81,7 +81,7 @@ extension Store: StorageEngine {
     }
 
     /// On the calling thread's own reader connection (`CallingThreadReaders`).
-    public func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
+    public func readOnCallingThread<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
         try callingThreadReaders.read { db in try body(SQLiteSession(db)) }
     }
 

@@ -85,8 +85,9 @@ public protocol StorageEngine: AnyObject, Sendable {
     /// `read`, on the caller's thread when the engine can (SQLite: no hop to a reader thread and
     /// back, the larger part of a short read's cost). For short reads only: the caller's thread
     /// (an event loop serving other connections) waits for `body`.
-    func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer
-    /// Whether `readOnCallingThread` really runs on the caller's thread.
+    /// Synchronous, so an event loop can answer a request without a task (`serveOnCallingThread`).
+    func readOnCallingThread<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer
+    /// Whether this engine has `readOnCallingThread`; ask before calling it.
     var readsRunOnCallingThread: Bool { get }
     /// Runs `body` in one write transaction (a group-commit batch), committed when it returns and
     /// rolled back when it throws. Write transactions never overlap.
@@ -105,9 +106,10 @@ public protocol StorageEngine: AnyObject, Sendable {
 }
 
 extension StorageEngine {
-    /// Engines whose reads wait for a server (PostgreSQL) have no thread to save.
-    public func readOnCallingThread<Answer>(_ body: @escaping (StorageSession) throws -> Answer) async throws -> Answer {
-        try await read(body)
+    /// Engines whose reads wait for a server (PostgreSQL) have no thread to save and no
+    /// synchronous read; `readsRunOnCallingThread` says so, and calling it anyway is a host bug.
+    public func readOnCallingThread<Answer>(_ body: (StorageSession) throws -> Answer) throws -> Answer {
+        preconditionFailure("\(Self.self) has no reads on the calling thread: check readsRunOnCallingThread first")
     }
 
     public var readsRunOnCallingThread: Bool { false }

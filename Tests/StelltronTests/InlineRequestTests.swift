@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+@testable import StelltronHost
+import StelltronTesting
+import Testing
+
+/// The requests an event loop answers itself (`InlineRequests`, `InlineRequestHandler`): the same
+/// answers as the router's, for the real plugins on a real runtime; everything else passed on to
+/// the router untouched and in order.
+@Suite("requests answered on the event loop")
+struct InlineRequestTests {
+    /// A market host served through the router (no sockets, so nothing is answered inline) and
+    /// the inline answers made from the same runtime, router table and authentication.
+    private struct Host {
+        let http: any TestClientProtocol
+        let inline: InlineRequests
+        let token: String
+    }
+
+    private func withHost(rateLimit: Int = 0, _ body: @escaping @Sendable (Host) async throws -> Void) async throws {
+        var configuration = Fixtures.configuration([
+            .init(id: "ledger", library: BuildProducts.library("StelltronLedger"), config: [:]),
+            .init(id: "market", library: BuildProducts.library("StelltronMarket"), config: [:]),
+        ])
+        configuration.rateLimitPerMinute = 0
+        let runtime = try await Fixtures.runtimeOffThePool(configuration)
+        let auth = try await AuthService(configuration: configuration, store: runtime.store, clock: runtime.clock)
+        let table = buildRouter(runtime: runtime, auth: auth).table
+        let limiter = rateLimit > 0 ? RateLimiter(limitPerMinute: rateLimit) : nil
+        let inline = try #require(InlineRequests(runtime: runtime, table: table, authenticator: BearerAuthenticator(auth: auth),
+                                                 limiter: limiter, serverName: "stelltron"))
+        try await buildApplication(runtime: runtime, auth: auth, port: 0).test(.router) { http in
+            let wallet = TestWallet()
+            _ = try await http.execute(uri: "/api/v1/auth/signup", method: .post, body: ByteBuffer(string: wallet.proof()))
+            let login = try await http.execute(uri: "/api/v1/auth/login", method: .post, body: ByteBuffer(string: wallet.proof()))
+            let token = try #require(Fixtures.json(Data(login.body.readableBytesView))["access_token"] as? String)
+            try await body(Host(http: http, inline: inline, token: token))
+        }
+    }
+
+    private func get(_ path: String, token: String? = nil, _ extra: HTTPFields = [:]) -> HTTPRequest {
+        var fields = extra
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        return HTTPRequest(method: .get, scheme: nil, authority: nil, path: path, headerFields: fields)
+    }
+
+    private func answer(_ inline: InlineRequests, _ head: HTTPRequest) -> (status: HTTPResponse.Status, fields: HTTPFields, body: Data)? {
+        inline.answer(head, peerIP: "127.0.0.1", allocator: ByteBufferAllocator()).map {
+            ($0.head.status, $0.head.headerFields, Data($0.body.readableBytesView))
+        }
+    }
+
+    @Test(.enabled(if: TestDatabase.postgresURL == nil, "PostgreSQL has no calling-thread reads: only /health is answered inline"))
+    func publicReadsAndHealthAreTheRoutersAnswers() async throws {
+        try await withHost { host in
+            let wallet = TestWallet().address
+            for path in ["/health", "/api/v1/ledger/balance/\(wallet)", "/api/v1/market/depth", "/api/v1/ledger/balance/not-a-wallet"] {
+                let inline = try #require(answer(host.inline, get(path)), "\(path) was not answered inline")
+                let routed = try await host.http.execute(uri: path, method: .get)
+                #expect(inline.status == routed.status, "\(path)")
+                #expect(inline.body == Data(routed.body.readableBytesView), "\(path)")
+                #expect(inline.fields[.contentType] == routed.headers[.contentType])
+                #expect(inline.fields[.contentLength] == String(inline.body.count))
+                #expect(inline.fields[HTTPField.Name("X-Request-ID")!]?.count == 32)
+                #expect(inline.fields[.server] == "stelltron")
+                let second = Int(Date().timeIntervalSince1970)
+                #expect([HTTPDate.format(second - 1), HTTPDate.format(second)].contains(inline.fields[.date] ?? ""))
+            }
+        }
+    }
+
+    @Test(.enabled(if: TestDatabase.postgresURL == nil, "PostgreSQL has no calling-thread reads"))
+    func aProtectedReadIsAnsweredInlineOnceItsTokenWasVerified() async throws {
+        try await withHost { host in
+            // A token this process never checked goes to the router, which verifies it.
+            #expect(answer(host.inline, get("/api/v1/market/orders", token: host.token)) == nil)
+            let routed = try await host.http.execute(uri: "/api/v1/market/orders", method: .get, headers: [.authorization: "Bearer \(host.token)"])
+            #expect(routed.status == .ok)
+            let inline = try #require(answer(host.inline, get("/api/v1/market/orders", token: host.token)))
+            #expect(inline.status == .ok && inline.body == Data(routed.body.readableBytesView))
+            // Every refusal is the router's to give: no token, a malformed one, a forged one.
+            #expect(answer(host.inline, get("/api/v1/market/orders")) == nil)
+            #expect(answer(host.inline, get("/api/v1/market/orders", [.authorization: "Basic abc"])) == nil)
+            #expect(answer(host.inline, get("/api/v1/market/orders", token: host.token + "x")) == nil)
+        }
+    }
+
+    @Test func whatMightBeAnsweredDifferentlyGoesToTheRouter() async throws {
+        try await withHost { host in
+            #expect(answer(host.inline, get("/no/such/path")) == nil)
+            #expect(!host.inline.mayAnswer(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/health")))
+            #expect(!host.inline.mayAnswer(get("/health", [.origin: "https://app.example"])))
+            #expect(!host.inline.mayAnswer(get("/health", [.connection: "close"])))
+            #expect(!host.inline.mayAnswer(get("/health", [.contentLength: "2"])))
+            #expect(host.inline.mayAnswer(get("/health")))
+        }
+    }
+
+    @Test func theRateLimitCountsInlineAnswers() async throws {
+        try await withHost(rateLimit: 1) { host in
+            #expect(answer(host.inline, get("/health"))?.status == .ok)
+            let refused = try #require(answer(host.inline, get("/health")))
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.fields[.retryAfter] != nil)
+            #expect((Fixtures.json(refused.body)["error"] as? String)?.contains("rate limit of 1 requests per minute") == true)
+        }
+    }
+
+    /// Over a pipeline: a request passed on holds every later one back until its response ends,
+    /// so responses leave in request order; then the handler answers again itself.
+    @Test func theHandlerPassesOnInOrderAndAnswersTheRest() async throws {
+        try await withHost { host in
+            let channel = EmbeddedChannel(handler: InlineRequestHandler(host.inline))
+            defer { _ = try? channel.finish() }
+            let post = HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/api/v1/market/order/create")
+            try channel.writeInbound(HTTPRequestPart.head(post))
+            try channel.writeInbound(HTTPRequestPart.end(nil))
+            try channel.writeInbound(HTTPRequestPart.head(get("/health")))
+            try channel.writeInbound(HTTPRequestPart.end(nil))
+            #expect(try passedOn(channel) == ["POST /api/v1/market/order/create", "end", "GET /health", "end"])
+            #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
+
+            // The router answers both; only then is the next request the handler's own.
+            for _ in 0..<2 {
+                try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+                try channel.writeOutbound(HTTPResponsePart.end(nil))
+            }
+            while try channel.readOutbound(as: HTTPResponsePart.self) != nil {}
+            try channel.writeInbound(HTTPRequestPart.head(get("/health")))
+            try channel.writeInbound(HTTPRequestPart.end(nil))
+            #expect(try passedOn(channel).isEmpty)
+            guard case .head(let head)? = try channel.readOutbound(as: HTTPResponsePart.self) else {
+                Issue.record("no inline response head")
+                return
+            }
+            #expect(head.status == .ok)
+            guard case .body(let body)? = try channel.readOutbound(as: HTTPResponsePart.self) else {
+                Issue.record("no inline response body")
+                return
+            }
+            #expect(Fixtures.json(Data(body.readableBytesView))["status"] as? String == "ok")
+            guard case .end? = try channel.readOutbound(as: HTTPResponsePart.self) else {
+                Issue.record("no inline response end")
+                return
+            }
+
+            // A GET that turns out to carry a body is passed on whole.
+            try channel.writeInbound(HTTPRequestPart.head(get("/health")))
+            try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{}")))
+            try channel.writeInbound(HTTPRequestPart.end(nil))
+            #expect(try passedOn(channel) == ["GET /health", "body", "end"])
+        }
+    }
+
+    @Test func theDateHeaderIsAnIMFFixdate() {
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(1_796_350_627) == "Fri, 04 Dec 2026 02:17:07 GMT")
+    }
+
+    private func passedOn(_ channel: EmbeddedChannel) throws -> [String] {
+        var parts: [String] = []
+        while let part = try channel.readInbound(as: HTTPRequestPart.self) {
+            switch part {
+            case .head(let head): parts.append("\(head.method.rawValue) \(head.path ?? "")")
+            case .body: parts.append("body")
+            case .end: parts.append("end")
+            }
+        }
+        return parts
+    }
+}
