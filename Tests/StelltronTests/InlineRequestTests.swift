@@ -49,10 +49,12 @@ struct InlineRequestTests {
         return HTTPRequest(method: .get, scheme: nil, authority: nil, path: path, headerFields: fields)
     }
 
-    private func answer(_ inline: InlineRequests, _ head: HTTPRequest) -> (status: HTTPResponse.Status, fields: HTTPFields, body: Data)? {
-        inline.answer(head, peerIP: "127.0.0.1", allocator: ByteBufferAllocator()).map {
-            ($0.head.status, $0.head.headerFields, Data($0.body.readableBytesView))
-        }
+    private typealias Answer = (status: HTTPResponse.Status, fields: HTTPFields, body: Data)
+
+    private func answer(_ inline: InlineRequests, _ head: HTTPRequest) -> Answer? {
+        guard case .answered(let reply)? = inline.answer(head, body: nil, peerIP: "127.0.0.1", allocator: ByteBufferAllocator(),
+                                                        later: { _ in Issue.record("a read was answered later") }) else { return nil }
+        return (reply.head.status, reply.head.headerFields, Data(reply.body.readableBytesView))
     }
 
     @Test(.enabled(if: TestDatabase.postgresURL == nil, "PostgreSQL has no calling-thread reads: only /health is answered inline"))
@@ -93,7 +95,11 @@ struct InlineRequestTests {
     @Test func whatMightBeAnsweredDifferentlyGoesToTheRouter() async throws {
         try await withHost { host in
             #expect(answer(host.inline, get("/no/such/path")) == nil)
-            #expect(!host.inline.mayAnswer(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/health")))
+            #expect(!host.inline.mayAnswer(HTTPRequest(method: .head, scheme: nil, authority: nil, path: "/health")))
+            #expect(!host.inline.mayAnswer(get("/health", [.transferEncoding: "chunked"])))
+            let post = HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/health")
+            #expect(host.inline.answer(post, body: ByteBuffer(), peerIP: "", allocator: ByteBufferAllocator(), later: { _ in }) == nil,
+                    "the router answers 405 for the host's own routes")
             #expect(!host.inline.mayAnswer(get("/health", [.origin: "https://app.example"])))
             #expect(!host.inline.mayAnswer(get("/health", [.connection: "close"])))
             #expect(!host.inline.mayAnswer(get("/health", [.contentLength: "2"])))
@@ -155,6 +161,46 @@ struct InlineRequestTests {
             try channel.writeInbound(HTTPRequestPart.end(nil))
             #expect(try passedOn(channel) == ["GET /health", "body", "end"])
         }
+    }
+
+    /// A write is answered on the loop too, once its batch committed; what the client sent
+    /// meanwhile waits, then is answered in order.
+    @Test func aWriteIsAnsweredAfterItsCommitAndHoldsBackWhatFollows() async throws {
+        let runtime = try await Fixtures.runtimeOffThePool(Fixtures.configuration())
+        let auth = try await AuthService(configuration: runtime.configuration, store: runtime.store, clock: runtime.clock)
+        let inline = try #require(InlineRequests(runtime: runtime, table: buildRouter(runtime: runtime, auth: auth).table,
+                                                 authenticator: BearerAuthenticator(auth: auth), limiter: nil, serverName: nil))
+        let channel = try await NIOAsyncTestingChannel { channel in
+            try channel.pipeline.syncOperations.addHandler(InlineRequestHandler(inline))
+        }
+        let body = #"{"name":"inline","by":3}"#
+        let post = HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/api/v1/probe/increment",
+                               headerFields: [.contentLength: String(body.utf8.count), .contentType: "application/json"])
+        try await channel.writeInbound(HTTPRequestPart.head(post))
+        try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: body)))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await channel.writeInbound(HTTPRequestPart.head(get("/api/v1/probe/counters/inline")))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+
+        var answers: [(HTTPResponse.Status, [String: Any])] = []
+        var head: HTTPResponse?
+        while answers.count < 2 {
+            switch try await channel.waitForOutboundWrite(as: HTTPResponsePart.self) {
+            case .head(let written): head = written
+            case .body(let written): answers.append((try #require(head).status, Fixtures.json(Data(written.readableBytesView))))
+            case .end: break
+            }
+        }
+        #expect(try await channel.readInbound(as: HTTPRequestPart.self) == nil, "a request was passed on to the router")
+        #expect(answers[0].0 == .created && answers[0].1["value"] as? Int == 3)
+        // The read after the write sees it, and the event it emitted was delivered in its batch.
+        #expect(answers[1].0 == .ok && answers[1].1["value"] as? Int == 3 && answers[1].1["seen_events"] as? Int == 1)
+
+        // A body over the limit goes to the router, which answers 413.
+        let large = HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/api/v1/probe/increment",
+                                headerFields: [.contentLength: String(runtime.configuration.bodyLimitBytes + 1)])
+        #expect(!inline.mayAnswer(large))
+        _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
     @Test func theDateHeaderIsAnIMFFixdate() {

@@ -7,7 +7,8 @@ import NIOCore
 import NIOHTTPTypes
 
 /// The requests an event loop answers itself, in the channel pipeline, without a Swift task:
-/// `GET /health` and `GET`s of plugin read routes whose reads run on the calling thread.
+/// `GET /health` and the requests of plugin routes — reads on the calling thread, writes through
+/// the group commit, whose answer comes back to the loop.
 ///
 /// Why: Hummingbird serves every request from its connection's task through NIO's async channel
 /// (an async sequence in, a writer out, task switches between). For `/health` that machinery was
@@ -16,13 +17,14 @@ import NIOHTTPTypes
 /// eleventh session).
 ///
 /// The answers are the router's, made by the same host code: the route table, the authenticator,
-/// the rate limiter, the runtime's calling-thread read, the access log, the JSON shapes. Whatever
-/// needs waiting, or could be answered differently by the router, goes to the router unchanged:
-/// other methods, requests with a body, CORS (`Origin`), `Connection: close`, a token whose
-/// signature this process has not checked yet (and every refusal of a token), rate limits shared
-/// through the database, engines without calling-thread reads (PostgreSQL), routes moved off the
-/// calling thread. Hosts that serve metrics answer everything through the router, whose
-/// middleware records them.
+/// the rate limiter, the runtime's calls, the access log, the JSON shapes. Whatever needs waiting
+/// for something else than the group commit, or could be answered differently by the router,
+/// goes to the router unchanged: host routes but `/health`, chunked bodies and bodies over the
+/// limit (413), CORS (`Origin`), `Expect`, `Connection: close`, a token whose signature this
+/// process has not checked yet (and every refusal of a token), rate limits shared through the
+/// database, reads on engines without calling-thread reads (PostgreSQL) or moved off the calling
+/// thread. Hosts that serve metrics answer everything through the router, whose middleware
+/// records them.
 struct InlineRequests: Sendable {
     let table: PluginRouteTable
     let runtime: PluginRuntime
@@ -31,11 +33,20 @@ struct InlineRequests: Sendable {
     let trustedProxies: Set<String>
     let serverName: String?
     let health: Data
+    let bodyLimit: Int
 
     /// The status line's head and the body of an answer.
     struct Reply {
         var head: HTTPResponse
         var body: ByteBuffer
+    }
+
+    /// What `answer` did with a request it took.
+    enum Taken {
+        /// Answered now.
+        case answered(Reply)
+        /// Queued for the group commit: `later` gets the answer once the batch committed.
+        case committing
     }
 
     /// Nil when the router must answer everything (metrics are served).
@@ -49,29 +60,34 @@ struct InlineRequests: Sendable {
         trustedProxies = Set(configuration.trustedProxies)
         self.serverName = serverName
         health = HealthEndpoint.body(runtime: runtime)
+        bodyLimit = configuration.bodyLimitBytes
     }
 
     /// Whether a request with this head may be answered here once it is complete; the head
     /// alone decides, so nothing is read twice.
     func mayAnswer(_ head: HTTPRequest) -> Bool {
         let fields = head.headerFields
-        return head.method == .get && fields[.origin] == nil && fields[.contentLength] == nil && fields[.transferEncoding] == nil
-            && !(fields[.connection].map { $0.lowercased().contains("close") } ?? false)
+        guard fields[.origin] == nil, fields[.transferEncoding] == nil, fields[.expect] == nil,
+              !(fields[.connection].map { $0.lowercased().contains("close") } ?? false) else { return false }
+        if head.method == .get { return fields[.contentLength] == nil }
+        guard PluginRouteTable.methods.contains(head.method) else { return false }
+        return fields[.contentLength].map { Int($0).map { $0 <= bodyLimit } ?? false } ?? true
     }
 
-    /// The answer to a complete `GET` without a body, or nil for the router to give it.
-    func answer(_ head: HTTPRequest, peerIP: String, allocator: ByteBufferAllocator) -> Reply? {
+    /// Answers a complete request (`body` nil for a `GET`), now or — for a write — through
+    /// `later` once its batch committed (on the group commit's task). Nil for the router to answer.
+    func answer(_ head: HTTPRequest, body: ByteBuffer?, peerIP: String, allocator: ByteBufferAllocator,
+                later: @escaping @Sendable (Reply) -> Void) -> Taken? {
         let start = ContinuousClock.now
         let uri = URI(head.path ?? "")
         let path = uri.path
-        var endpoint = path
-        var found: (route: PluginRouteTable.Route, registered: RegisteredRoute, parameters: Parameters)?
-        if path != HostRoute.health.path {
-            guard let match = table.match(.get, path), let registered = match.route.registered[.get],
-                  runtime.servesOnCallingThread(registered) else { return nil }
-            found = (match.route, registered, match.parameters)
-            endpoint = match.route.endpointPath
+        var found: (registered: RegisteredRoute, parameters: Parameters, endpoint: String)?
+        if head.method != .get || path != HostRoute.health.path {
+            guard let match = table.match(head.method, path), let registered = match.route.registered[head.method],
+                  registered.route.writes || runtime.servesOnCallingThread(registered) else { return nil }
+            found = (registered, match.parameters, match.route.endpointPath)
         }
+        let endpoint = found?.endpoint ?? path
         var caller: Caller?
         if let found, found.registered.route.isProtected {
             guard let known = authenticator.authenticateNow(head.headerFields) else { return nil }
@@ -82,56 +98,87 @@ struct InlineRequests: Sendable {
         let decision = limiter.map { $0.checkNow(clientIP, at: runtime.clock()) } ?? .allowed
         guard let decision else { return nil }
         let requestID = RequestID().description
-        var logger = runtime.logger
-        logger[metadataKey: "hb.request.id"] = .string(requestID)
+        let logger = Self.logger(runtime.logger, requestID: requestID)
         let notes = RequestNotes()
-        var status = HTTPResponse.Status.ok
-        var extra: HTTPFields = [:]
-        let body: Data
+        let finish = { @Sendable (status: HTTPResponse.Status, body: Data, extra: HTTPFields) -> Reply in
+            var fields = JSONResponse.fields(extra)
+            fields[.contentLength] = String(body.count)
+            AccessLogMiddleware.finish(&fields, status: status, method: head.method, path: path, since: start, logger: logger,
+                                       requestID: requestID, clientIP: clientIP, route: endpoint, notes: notes)
+            fields[.date] = HTTPDate.now()
+            if let serverName { fields[.server] = serverName }
+            return Reply(head: HTTPResponse(status: status, headerFields: fields), body: allocator.buffer(bytes: body))
+        }
         if case .limited(let seconds) = decision, let limiter {
             let refusal = RateLimitMiddleware.refusal(limit: limiter.limit, retryAfter: seconds)
-            (status, body, extra) = (.tooManyRequests, refusal.body, refusal.headers)
-        } else if let found {
-            notes.userID = caller?.id
-            notes.pluginID = found.registered.plugin.id
-            let request = PluginRoutes.hostRequest(head, uri: uri, parameters: found.parameters, body: Data(),
-                                                   clientIP: clientIP, requestID: requestID, caller: caller)
-            do {
-                // Nil only when the route moved off the calling thread since `servesOnCallingThread`:
-                // then the router serves it, and a rate limit counts this request twice.
-                guard let served = try runtime.serveOnCallingThread(found.registered, request) else { return nil }
-                (status, body) = (HTTPResponse.Status(code: served.status), served.body)
-            } catch {
-                (status, body) = (.internalServerError, JSONErrorMiddleware.unhandled(error, logger: logger, requestID: requestID))
-            }
-        } else {
-            body = health
+            return .answered(finish(.tooManyRequests, refusal.body, refusal.headers))
         }
-        var fields = JSONResponse.fields(extra)
-        fields[.contentLength] = String(body.count)
-        AccessLogMiddleware.finish(&fields, status: status, method: .get, path: path, since: start, logger: logger,
-                                   requestID: requestID, clientIP: clientIP, route: endpoint, notes: notes)
-        fields[.date] = HTTPDate.now()
-        if let serverName { fields[.server] = serverName }
-        return Reply(head: HTTPResponse(status: status, headerFields: fields), body: allocator.buffer(bytes: body))
+        guard let found else { return .answered(finish(.ok, health, [:])) }
+        notes.userID = caller?.id
+        notes.pluginID = found.registered.plugin.id
+        let request = PluginRoutes.hostRequest(head, uri: uri, parameters: found.parameters,
+                                               body: body.map { Data($0.readableBytesView) } ?? Data(),
+                                               clientIP: clientIP, requestID: requestID, caller: caller)
+        let answered = { @Sendable (result: Result<HostResponse, any Error>) -> Reply in
+            switch result {
+            case .success(let served): finish(HTTPResponse.Status(code: served.status), served.body, [:])
+            case .failure(let error): finish(.internalServerError, JSONErrorMiddleware.unhandled(error, logger: logger, requestID: requestID), [:])
+            }
+        }
+        if found.registered.route.writes {
+            runtime.serveWrite(found.registered, request) { later(answered($0)) }
+            return .committing
+        }
+        // Nil only when the route moved off the calling thread since `servesOnCallingThread`:
+        // then the router serves it, and a rate limit counts this request twice.
+        let served: HostResponse?
+        do {
+            served = try runtime.serveOnCallingThread(found.registered, request)
+        } catch {
+            return .answered(answered(.failure(error)))
+        }
+        return served.map { .answered(answered(.success($0))) }
+    }
+
+    /// The request's logger, as Hummingbird makes it for the router: with the request id.
+    private static func logger(_ base: Logger, requestID: String) -> Logger {
+        var logger = base
+        logger[metadataKey: "hb.request.id"] = .string(requestID)
+        return logger
     }
 }
 
 /// One connection's stage for `InlineRequests`, after HTTP decoding and before the router's
-/// async channel. It holds a request's head until the request is complete, answers it when
+/// async channel. It holds a request (head and body) until it is complete, answers it when
 /// `InlineRequests` can, and passes it on (head, body, end, in order) when not. Responses leave
-/// in request order: while a request passed on is unanswered, every later one is passed on too.
+/// in request order: while a request passed on is unanswered, every later one is passed on too,
+/// and while a write of its own commits, every later part waits here.
 final class InlineRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// Parts a client may send ahead while a write commits; more closes the connection (HTTP
+    /// clients send the next request after the answer, pipelining ones a few).
+    static let maximumWaiting = 256
+
     private let requests: InlineRequests
-    /// The head of a request that may be answered here, until its end arrives.
+    /// The head of a request that may be answered here, until its end arrives, and its body.
     private var held: HTTPRequest?
+    private var heldBody: ByteBuffer?
     /// Requests passed on whose response has not ended yet.
     private var passedOn = 0
+    /// A write of this handler's is committing; `waiting` holds what arrived meanwhile.
+    private var committing = false
+    private var waiting: [Arrival] = []
+
+    /// What the handler can receive from the decoder, in the order it came.
+    private enum Arrival {
+        case read(NIOAny)
+        case error(any Error)
+        case event(Any)
+    }
     private var peerIP: String?
 
     init(_ requests: InlineRequests) {
@@ -139,6 +186,7 @@ final class InlineRequestHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !committing else { return wait(for: .read(data), context: context) }
         switch unwrapInboundIn(data) {
         case .head(let head):
             if passedOn == 0, held == nil, requests.mayAnswer(head) {
@@ -147,25 +195,40 @@ final class InlineRequestHandler: ChannelDuplexHandler, RemovableChannelHandler 
             }
             passedOn += 1
             context.fireChannelRead(data)
-        case .body:
-            // A body on a request that declared none (no length, no chunking): not ours.
-            if let head = held {
-                held = nil
-                passOn(head, context: context)
-            }
-            context.fireChannelRead(data)
-        case .end:
+        case .body(let part):
             guard let head = held else { return context.fireChannelRead(data) }
-            held = nil
-            let peer = peerIP ?? context.remoteAddress?.ipAddress ?? ""
-            peerIP = peer
-            guard let reply = requests.answer(head, peerIP: peer, allocator: context.channel.allocator) else {
-                passOn(head, context: context)
+            // A GET that carries a body after all, or a body over the limit: the router's.
+            guard head.method != .get, (heldBody?.readableBytes ?? 0) + part.readableBytes <= requests.bodyLimit else {
+                passOn(context: context)
                 return context.fireChannelRead(data)
             }
-            context.write(wrapOutboundOut(.head(reply.head)), promise: nil)
-            context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if heldBody == nil { heldBody = part } else { heldBody!.writeImmutableBuffer(part) }
+        case .end:
+            guard let head = held else { return context.fireChannelRead(data) }
+            let body = heldBody ?? (head.method == .get ? nil : ByteBuffer())
+            let peer = peerIP ?? context.remoteAddress?.ipAddress ?? ""
+            peerIP = peer
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
+            let taken = requests.answer(head, body: body, peerIP: peer, allocator: context.channel.allocator) { reply in
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.write(reply, context: context)
+                    handler.committing = false
+                    handler.replayWaiting(context: context)
+                }
+            }
+            switch taken {
+            case .answered(let reply)?:
+                (held, heldBody) = (nil, nil)
+                write(reply, context: context)
+            case .committing?:
+                (held, heldBody) = (nil, nil)
+                committing = true
+            case nil:
+                passOn(context: context)
+                context.fireChannelRead(data)
+            }
         }
     }
 
@@ -174,9 +237,57 @@ final class InlineRequestHandler: ChannelDuplexHandler, RemovableChannelHandler 
         context.write(data, promise: promise)
     }
 
-    private func passOn(_ head: HTTPRequest, context: ChannelHandlerContext) {
+    /// A parse error or a half-closed input (a body cut short) belongs to the held request: it
+    /// goes to the router with it, which answers as for any request (a 400 with the error shape).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !committing else { return wait(for: .error(error), context: context) }
+        passOn(context: context)
+        context.fireErrorCaught(error)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard !committing else { return wait(for: .event(event), context: context) }
+        passOn(context: context)
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        waiting.removeAll()
+        context.fireChannelInactive()
+    }
+
+    private func wait(for arrival: Arrival, context: ChannelHandlerContext) {
+        waiting.append(arrival)
+        if waiting.count > Self.maximumWaiting { context.close(promise: nil) }
+    }
+
+    private func write(_ reply: InlineRequests.Reply, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(reply.head)), promise: nil)
+        context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Hands the held request on to the router: its head and what arrived of its body.
+    private func passOn(context: ChannelHandlerContext) {
+        guard let head = held else { return }
         passedOn += 1
         context.fireChannelRead(wrapInboundOut(.head(head)))
+        if let body = heldBody { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        (held, heldBody) = (nil, nil)
+    }
+
+    /// What arrived while a write committed, in order, until another write of its own commits.
+    private func replayWaiting(context: ChannelHandlerContext) {
+        var replayed = false
+        while !committing, !waiting.isEmpty {
+            switch waiting.removeFirst() {
+            case .read(let data): channelRead(context: context, data: data)
+            case .error(let error): errorCaught(context: context, error: error)
+            case .event(let event): userInboundEventTriggered(context: context, event: event)
+            }
+            replayed = true
+        }
+        if replayed { context.fireChannelReadComplete() }
     }
 }
 

@@ -25,7 +25,7 @@ final class GroupCommit: @unchecked Sendable {
     private struct Job {
         let work: Work
         /// Each outcome goes back to the one caller that waits for it.
-        let continuation: CheckedContinuation<Handoff<Outcome>, Error>
+        let complete: (Result<Outcome, Error>) -> Void
     }
 
     /// Large enough to amortise the commit, small enough that the first call of a batch does not
@@ -58,15 +58,21 @@ final class GroupCommit: @unchecked Sendable {
     /// outcome's events are already published when this returns.
     func submit(_ work: @escaping Work) async throws -> Outcome {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Handoff<Outcome>, Error>) in
-            lock.lock()
-            queue.append(Job(work: work, continuation: continuation))
-            let startDraining = !isDraining
-            isDraining = true
-            lock.unlock()
-            if startDraining {
-                Task { await self.drain() }
-            }
+            submit(work) { outcome in continuation.resume(with: outcome.map(Handoff.init)) }
         }.value
+    }
+
+    /// `submit` for a caller that is not a task (an event loop answering a request itself):
+    /// `complete` gets the outcome on the batch's drain task, after the commit.
+    func submit(_ work: @escaping Work, then complete: @escaping (Result<Outcome, Error>) -> Void) {
+        lock.lock()
+        queue.append(Job(work: work, complete: complete))
+        let startDraining = !isDraining
+        isDraining = true
+        lock.unlock()
+        if startDraining {
+            Task { await self.drain() }
+        }
     }
 
     /// Runs `work` as a batch of its own, synchronously, and publishes its events after the commit:
@@ -101,12 +107,12 @@ final class GroupCommit: @unchecked Sendable {
                     publish(Self.kept(results))
                 }
                 for (job, outcome) in zip(batch, results) {
-                    job.continuation.resume(returning: Handoff(outcome))
+                    job.complete(.success(outcome))
                 }
             } catch {
                 metrics.storageErrors.increment()
                 for job in batch {
-                    job.continuation.resume(throwing: error)
+                    job.complete(.failure(error))
                 }
             }
         }

@@ -192,8 +192,14 @@ public final class PluginRuntime: @unchecked Sendable {
         if let served = try serveOnCallingThread(registered, request) { return served }
         let marshaled = MarshaledRequest(request, route: registered.route)
         let kind: CallKind = registered.route.writes ? .write : .read
-        return try await perform(kind, requestID: request.requestID) { scope in
-            let response = self.answer(marshaled, with: registered.plugin, scope: scope)
+        return try await perform(kind, requestID: request.requestID, routeCall(marshaled, registered.plugin))
+    }
+
+    /// A route's call in its scope: kept (released, its events published) unless it answers 400
+    /// or more.
+    private func routeCall(_ marshaled: MarshaledRequest, _ plugin: LoadedPlugin) -> (CallScope) -> ScopedAnswer<HostResponse> {
+        { scope in
+            let response = self.answer(marshaled, with: plugin, scope: scope)
             return ScopedAnswer(answer: response, keep: response.status < 400)
         }
     }
@@ -224,6 +230,17 @@ public final class PluginRuntime: @unchecked Sendable {
     /// calling thread before the next request).
     public func servesOnCallingThread(_ registered: RegisteredRoute) -> Bool {
         !registered.route.writes && store.readsRunOnCallingThread && !slowReadRoutes.moved(registered.route.path)
+    }
+
+    /// `serve` for a write route, for a caller that is not a task (an event loop answering the
+    /// request itself, `InlineRequests`): `complete` gets the response, or the storage error,
+    /// once the batch committed — on the group commit's task, so the caller hops back itself.
+    public func serveWrite(_ registered: RegisteredRoute, _ request: HostRequest,
+                           then complete: @escaping @Sendable (Result<HostResponse, Error>) -> Void) {
+        precondition(registered.route.writes, "serveWrite is for write routes: \(registered.route.path) reads")
+        let call = routeCall(MarshaledRequest(request, route: registered.route), registered.plugin)
+        groupCommit.submit({ session in self.scopedWrite(.write, session, requestID: request.requestID, call) },
+                           then: { outcome in complete(outcome.map { $0.answer as! HostResponse }) })
     }
 
     /// Read routes whose reads have moved off the calling thread (`SlowReadRoutes`).
