@@ -28,6 +28,31 @@ struct MarketCoreTests {
         #expect(PricingFormula().timeFactor(at: date(hour: 17, minute: 30)) == 1.0)
     }
 
+    /// The local hour from the zone's offset is the calendar's, across daylight-saving changes,
+    /// half-hour zones, a date line zone and instants before 1970.
+    @Test(arguments: ["UTC", "Europe/Madrid", "America/St_Johns", "Asia/Kolkata", "Pacific/Kiritimati", "America/Los_Angeles"])
+    func localHourIsTheCalendars(zone identifier: String) throws {
+        let zone = try #require(TimeZone(identifier: identifier))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let formula = PricingFormula(timeZone: zone)
+        // Every 37 minutes and 11 seconds over two years around the 2026 changes, and around 1969.
+        for start in [1_750_000_000.0, -10_000_000.0] {
+            for step in stride(from: 0.0, to: 2 * 365 * 86_400, by: 2_231) {
+                let date = Date(timeIntervalSince1970: start + step)
+                #expect(formula.localHour(at: date) == calendar.component(.hour, from: date), "\(identifier) \(date)")
+            }
+        }
+    }
+
+    /// The market's timestamps are what Foundation's ISO 8601 style writes.
+    @Test func timestampsAreFoundationsISO8601() {
+        for seconds in stride(from: -2_000_000_000.0, to: 4_000_000_000, by: 7_777_777.7) + [0, 59.999, 1_796_350_627] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Timestamp.iso8601(date) == date.formatted(.iso8601), "\(seconds)")
+        }
+    }
+
     @Test func supplyDemandFloors() {
         #expect(PricingFormula.supplyDemandFactor(sells: 5, buys: 5) == 1.0)
         #expect(abs(PricingFormula.supplyDemandFactor(sells: 7, buys: 5) - (1 + 0.2 * log(5.0 / 7.0))) < 1e-12)

@@ -80,7 +80,7 @@ struct Orders {
             try LedgerClient(host: host).lock(user.id, escrow: "order-\(id)", kwh * Units.microLTPerMicroKWh, reference: id)
         }
         let seq = try host.nextValue(of: "seq", in: "market_orders")
-        let now = host.now().formatted(.iso8601)
+        let now = Timestamp.iso8601(host.now())
         try host.execute("""
             INSERT INTO market_orders (id, seq, user_id, type, kwh_micro, remaining_micro, price_micro, status, source, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'Created', ?, ?)
@@ -164,7 +164,7 @@ struct Orders {
         let trade = TradeJSON(
             id: tradeID, donor_id: fill.sellerID, recipient_id: fill.buyerID, kwh_amount: Units.fromMicro(fill.quantity),
             token_price: Units.fromMicro(fill.price), token_amount: Units.fromMicro(amount), fee: Units.fromMicro(fee),
-            status: "Completed", tx_hash: "", timestamp: now.formatted(.iso8601))
+            status: "Completed", tx_hash: "", timestamp: Timestamp.iso8601(now))
         let hash = try ledger.record(LedgerRequest.Trade(id: trade.id, donor_id: trade.donor_id, recipient_id: trade.recipient_id,
                                                          kwh_amount: trade.kwh_amount, token_price: trade.token_price,
                                                          token_amount: trade.token_amount, fee: trade.fee, status: trade.status))

@@ -51,7 +51,7 @@ struct Pricing {
                 ON CONFLICT(id) DO UPDATE SET price = excluded.price, recorded_ms = excluded.recorded_ms
                 """, [.double(quote.price), .int(Int64(now.timeIntervalSince1970 * 1000))])
         }
-        return Answer(price: quote.price, supply: quote.supply, demand: quote.demand, timestamp: now.formatted(.iso8601),
+        return Answer(price: quote.price, supply: quote.supply, demand: quote.demand, timestamp: Timestamp.iso8601(now),
                       breakdown: quote.breakdown, tx_hash: hash)
     }
 
