@@ -88,7 +88,8 @@ enum PluginRoutes {
         let answer = try await runtime.serve(registered, hostRequest(
             request.head, uri: request.uri, parameters: context.parameters, body: body,
             clientIP: context.clientIP, requestID: context.requestID, caller: caller))
-        return try response(answer)
+        // The runtime answers only statuses within HTTP's range (a plugin's other status is its 500).
+        return JSONResponse.make(status: HTTPResponse.Status(code: answer.status), body: answer.body)
     }
 
     /// What the plugin is handed: the path's parameters percent-decoded, the query, every header
@@ -113,13 +114,5 @@ enum PluginRoutes {
         return HostRequest(
             method: head.method.rawValue, path: uri.path, pathParameters: parameters, query: query,
             headers: headers, body: body, clientIP: clientIP, requestID: requestID, caller: caller)
-    }
-
-    /// The plugin's answer as the HTTP response; a status outside HTTP's range is the host's 500.
-    static func response(_ answer: HostResponse) throws -> Response {
-        guard let status = Optional(HTTPResponse.Status(code: answer.status)) else {
-            throw APIError(.internalServerError, "internal error")
-        }
-        return JSONResponse.make(status: status, body: answer.body)
     }
 }
