@@ -210,7 +210,8 @@ public final class PluginRuntime: @unchecked Sendable {
     /// `serve`: a write route, an engine whose reads wait for a server, a route moved off the
     /// calling thread.
     public func serveOnCallingThread(_ registered: RegisteredRoute, _ request: HostRequest) throws -> HostResponse? {
-        guard servesOnCallingThread(registered) else { return nil }
+        // Whether the route moved is `callingThreadRead`'s to say: not asked twice per read.
+        guard !registered.route.writes, store.readsRunOnCallingThread else { return nil }
         let path = registered.route.path
         let read = slowReadRoutes.callingThreadRead(path)
         guard read.onCallingThread else { return nil }
