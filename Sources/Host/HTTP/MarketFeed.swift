@@ -43,7 +43,7 @@ enum MarketFeed {
         let client = ClientAddressMiddleware.clientIP(peer: channel.remoteAddress?.ipAddress ?? "unknown", headers: request.headerFields,
                                                       trustedProxies: quotas.trustedProxies)
         if let limiter, case .limited(let seconds) = await limiter.check(client, at: runtime.clock()) {
-            return refusal("rate limit of \(limiter.limit) requests per minute exceeded; retry in \(seconds) s")
+            return refusal(RateLimitMiddleware.message(limit: limiter.limit, retryAfter: seconds))
         }
         let full = "at most \(quotas.settings.maxSubscribersPerIP) live feeds per client address"
         guard quotas.hasSubscriberRoom(client) else { return refusal(full) }

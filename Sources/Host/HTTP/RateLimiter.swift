@@ -95,6 +95,11 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     /// The 429's body and headers, also for requests the event loop answers itself.
     static func refusal(limit: Int, retryAfter seconds: Int) -> (body: Data, headers: HTTPFields) {
-        (JSONText.error("rate limit of \(limit) requests per minute exceeded; retry in \(seconds) s"), [.retryAfter: String(seconds)])
+        (JSONText.error(message(limit: limit, retryAfter: seconds)), [.retryAfter: String(seconds)])
+    }
+
+    /// The refusal's words, also the close reason of a refused WebSocket upgrade.
+    static func message(limit: Int, retryAfter seconds: Int) -> String {
+        "rate limit of \(limit) requests per minute exceeded; retry in \(seconds) s"
     }
 }
