@@ -128,7 +128,7 @@ struct CLITests {
         for id in ["ledger", "market", "iot", "defi", "depin"] {
             #expect(result.stdout.contains("\n\(id) ") || result.stdout.hasPrefix("\(id) "))
         }
-        #expect(result.stdout.contains("ledger 1.0.0  ABI 1.2"))
+        #expect(result.stdout.contains("ledger 1.0.0  ABI 1.3"))
         #expect(result.stdout.contains("service ledger.mint (write)"))
         #expect(result.stdout.contains("route   GET /api/v1/market/orders [protected, read]"))
         #expect(result.stdout.contains("slot    pricing/2 (filled)"))
@@ -148,15 +148,15 @@ struct CLITests {
         // the validator names each case.
         let probe = try run(["plugins", "check", BuildProducts.library("StelltronFixtureProbe")])
         #expect(probe.status == 1)
-        #expect(probe.stdout.contains("id: probe  version: 1.0.0  ABI: 1.2"))
-        #expect(probe.stdout.contains("tables: probe_counters, probe_seen"))
+        #expect(probe.stdout.contains("id: probe  version: 1.0.0  ABI: 1.3"))
+        #expect(probe.stdout.contains("tables: probe_cells, probe_counters, probe_seen"))
         #expect(probe.stdout.contains("PASS create-destroy"))
         #expect(probe.stdout.contains("FAIL routes-answer-json"))
         #expect(probe.stdout.contains("- POST /api/v1/probe/crash given {}: answered 500"))
         #expect(probe.stdout.contains("- POST /api/v1/probe/sql given {nope: answered 200, not a 4xx"))
         let broken = try run(["plugins", "check", try Fixtures.cPlugin(["VARIANT_WRONG_MAJOR"])])
         #expect(broken.status != 0)
-        #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.2"))
+        #expect(broken.stdout.contains("abi_major is 99, this host speaks 1.3"))
     }
 
     /// A trap inside the plugin fails the check it happened in; the validator itself goes on.

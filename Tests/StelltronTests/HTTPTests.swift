@@ -37,7 +37,7 @@ struct HTTPTests {
             #expect(body["status"] as? String == "ok")
             let plugins = try #require(body["plugins"] as? [[String: Any]])
             #expect(plugins.first?["id"] as? String == "probe")
-            #expect(plugins.first?["abi"] as? String == "1.2")
+            #expect(plugins.first?["abi"] as? String == "1.3")
             #expect(response.headers[HTTPField.Name("X-Request-ID")!] != nil)
         }
     }

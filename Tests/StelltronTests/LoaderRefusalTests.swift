@@ -39,7 +39,7 @@ struct LoaderRefusalTests {
 
     @Test func abiMajorMismatch() throws {
         let library = try Fixtures.cPlugin(["VARIANT_WRONG_MAJOR"])
-        #expect(refusal(single(library)) == "plugin \(library): abi_major is 99, this host speaks 1.2")
+        #expect(refusal(single(library)) == "plugin \(library): abi_major is 99, this host speaks 1.3")
     }
 
     @Test func descriptorTooSmall() throws {

@@ -12,7 +12,8 @@ _Static_assert(offsetof(stl_request, struct_size) == 0, "struct_size comes first
 _Static_assert(offsetof(stl_response, struct_size) == 0, "struct_size comes first");
 _Static_assert(STL_DESCRIPTOR_MIN_SIZE_V1 == offsetof(stl_plugin_descriptor, reserved), "1.0 ends at free_bytes");
 _Static_assert(STL_DESCRIPTOR_SIZE_V1_1 == sizeof(stl_plugin_descriptor), "1.1 is the whole descriptor");
-_Static_assert(STL_HOST_API_SIZE_V1_1 == sizeof(stl_host_api), "1.1 is the whole host table");
+_Static_assert(STL_HOST_API_SIZE_V1_1 == offsetof(stl_host_api, storage_query_values), "1.1 ends at hook_function");
+_Static_assert(STL_HOST_API_SIZE_V1_3 == sizeof(stl_host_api), "1.3 is the whole host table");
 _Static_assert(STL_MIGRATION_SIZE_V1_2 == sizeof(stl_migration), "1.2 is the whole migration");
 
 #if UINTPTR_MAX == 0xffffffffffffffffu
@@ -43,6 +44,22 @@ _Static_assert(offsetof(stl_host_api, random_bytes) == 72, "stl_host_api.random_
 _Static_assert(offsetof(stl_host_api, free_bytes) == 80, "stl_host_api.free_bytes");
 _Static_assert(offsetof(stl_host_api, reserved) == 88, "stl_host_api.reserved");
 _Static_assert(offsetof(stl_host_api, hook_function) == 152, "stl_host_api.hook_function");
+_Static_assert(offsetof(stl_host_api, storage_query_values) == 160, "stl_host_api.storage_query_values (1.3)");
+_Static_assert(offsetof(stl_host_api, storage_exec_values) == 168, "stl_host_api.storage_exec_values (1.3)");
+_Static_assert(offsetof(stl_host_api, free_rows) == 176, "stl_host_api.free_rows (1.3)");
+_Static_assert(sizeof(stl_value) == 40, "stl_value (1.3)");
+_Static_assert(offsetof(stl_value, type) == 0, "stl_value.type");
+_Static_assert(offsetof(stl_value, reserved0) == 4, "stl_value.reserved0");
+_Static_assert(offsetof(stl_value, integer) == 8, "stl_value.integer");
+_Static_assert(offsetof(stl_value, real) == 16, "stl_value.real");
+_Static_assert(offsetof(stl_value, bytes) == 24, "stl_value.bytes");
+_Static_assert(sizeof(stl_rows) == 40, "stl_rows (1.3)");
+_Static_assert(offsetof(stl_rows, struct_size) == 0, "stl_rows.struct_size");
+_Static_assert(offsetof(stl_rows, column_count) == 4, "stl_rows.column_count");
+_Static_assert(offsetof(stl_rows, row_count) == 8, "stl_rows.row_count");
+_Static_assert(offsetof(stl_rows, columns) == 16, "stl_rows.columns");
+_Static_assert(offsetof(stl_rows, values) == 24, "stl_rows.values");
+_Static_assert(offsetof(stl_rows, host_owned) == 32, "stl_rows.host_owned");
 _Static_assert(offsetof(stl_route, struct_size) == 0, "stl_route.struct_size");
 _Static_assert(offsetof(stl_route, flags) == 4, "stl_route.flags");
 _Static_assert(offsetof(stl_route, method) == 8, "stl_route.method");

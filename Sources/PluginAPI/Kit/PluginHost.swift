@@ -38,7 +38,12 @@ public struct ExecResult: Sendable {
     public let changes: Int
     public let lastInsertRowID: Int64
 
-    /// Reads `{"changes":N,"last_insert_rowid":M}`, the host's answer to every exec.
+    init(changes: Int, lastInsertRowID: Int64) {
+        self.changes = changes
+        self.lastInsertRowID = lastInsertRowID
+    }
+
+    /// Reads `{"changes":N,"last_insert_rowid":M}`, the host's answer to every JSON exec.
     init?(json data: Data) {
         guard case .object(let members)? = try? JSONValue.parse(data),
               let changes = members["changes"]?.int64Value, let rowID = members["last_insert_rowid"]?.int64Value else { return nil }
@@ -62,6 +67,7 @@ public struct PluginHost {
 
     /// Runs a read statement and returns its rows as JSON objects keyed by column name.
     public func query(_ sql: String, _ parameters: [SQLParameter] = []) throws -> [[String: JSONValue]] {
+        if hasTypedStatements { return try typedQuery(sql, parameters) }
         let data = try callStorage(api.pointee.storage_query, sql, parameters)
         guard case .array(let rows) = try JSONValue.parse(data) else {
             throw PluginError(.storage, "the host answered rows that are not a JSON array of objects")
@@ -76,13 +82,22 @@ public struct PluginHost {
 
     /// Runs a read statement and decodes each row (columns by name) into `T`.
     public func query<T: Decodable>(_ type: T.Type, _ sql: String, _ parameters: [SQLParameter] = []) throws -> [T] {
-        let data = try callStorage(api.pointee.storage_query, sql, parameters)
-        return try JSONCoding.decode([T].self, from: data)
+        if hasTypedStatements {
+            return try JSONValueDecoder.decode([T].self, from: .array(try typedQuery(sql, parameters).map(JSONValue.object)))
+        }
+        return try JSONCoding.decode([T].self, from: try queryJSON(sql, parameters))
+    }
+
+    /// Runs a read statement and returns its rows as the JSON text the host writes,
+    /// `[{"column": value, ...}, ...]` (blobs as base64): for rows passed on unchanged.
+    public func queryJSON(_ sql: String, _ parameters: [SQLParameter] = []) throws -> Data {
+        try callStorage(api.pointee.storage_query, sql, parameters)
     }
 
     /// Runs one writing statement inside the current transaction.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [SQLParameter] = []) throws -> ExecResult {
+        if hasTypedStatements { return try typedExecute(sql, parameters) }
         let data = try callStorage(api.pointee.storage_exec, sql, parameters)
         guard let result = ExecResult(json: data) else {
             throw PluginError(.storage, "the host answered an exec result without changes and last_insert_rowid")

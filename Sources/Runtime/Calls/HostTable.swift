@@ -24,6 +24,9 @@ enum HostTable {
         table.pointee.random_bytes = randomBytes
         table.pointee.free_bytes = freeBytes
         table.pointee.hook_function = hookFunction
+        table.pointee.storage_query_values = storageQueryValues
+        table.pointee.storage_exec_values = storageExecValues
+        table.pointee.free_rows = freeRows
         return table
     }
 
@@ -63,6 +66,48 @@ enum HostTable {
         } catch {
             return fail(out, error, context)
         }
+    }
+
+    /// ABI 1.3: `storageQuery` with typed parameters and rows, neither side writing JSON.
+    static let storageQueryValues: @convention(c) (OpaquePointer?, stl_str, UnsafePointer<stl_value>?, Int, UnsafeMutablePointer<stl_rows>?, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, sql, params, count, rows, err in
+        guard let context = CallContext.from(ctx), let rows, let err else { return STL_ERR_INTERNAL }
+        rows.pointee = stl_rows()
+        rows.pointee.struct_size = UInt32(MemoryLayout<stl_rows>.size)
+        err.pointee = stl_host_bytes()
+        do {
+            let text = sql.string
+            try SQLBridge.checkAllowed(text)
+            rows.pointee = try context.scope.session.query(text, values: StatementValues(params, count: count)).finish()
+            return STL_OK
+        } catch {
+            return fail(err, error, context)
+        }
+    }
+
+    /// ABI 1.3: `storageExec` with typed parameters; the counts come back as integers.
+    static let storageExecValues: @convention(c) (OpaquePointer?, stl_str, UnsafePointer<stl_value>?, Int, UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, sql, params, count, changes, rowID, err in
+        guard let context = CallContext.from(ctx), let err else { return STL_ERR_INTERNAL }
+        err.pointee = stl_host_bytes()
+        guard context.scope.canWrite else {
+            err.pointee = hostBytes(Data("storage_exec_values is not allowed on a read-only route or service call".utf8))
+            return STL_ERR_STORAGE
+        }
+        do {
+            let text = sql.string
+            try SQLBridge.checkAllowed(text)
+            let result = try context.scope.session.execute(text, values: StatementValues(params, count: count))
+            changes?.pointee = Int64(result.changes)
+            rowID?.pointee = result.lastInsertRowID
+            return STL_OK
+        } catch {
+            return fail(err, error, context)
+        }
+    }
+
+    static let freeRows: @convention(c) (OpaquePointer?, UnsafeMutablePointer<stl_rows>?) -> Void = { _, rows in
+        guard let rows else { return }
+        free(rows.pointee.host_owned)
+        rows.pointee = stl_rows()
     }
 
     static let emitEvent: @convention(c) (OpaquePointer?, stl_str, stl_str, UnsafeMutablePointer<stl_host_bytes>?) -> stl_status = { ctx, type, payload, err in

@@ -45,6 +45,30 @@ enum SQLBridge {
         }
     }
 
+    /// Binds ABI 1.3's typed values, counted against the statement's placeholders: no JSON.
+    static func bind(_ values: StatementValues, to statement: Statement) throws {
+        let sqlite = statement.sqliteStatement
+        try values.check(expected: Int(sqlite3_bind_parameter_count(sqlite)))
+        statement.setUncheckedArguments(StatementArguments())
+        for (offset, value) in values.values.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(sqlite, index)
+            case .integer(let value): code = sqlite3_bind_int64(sqlite, index, value)
+            case .real(let value): code = sqlite3_bind_double(sqlite, index, value)
+            case .text(let bytes):
+                // An empty text at no address would bind NULL: "" is bound instead.
+                code = bytes.baseAddress.map { sqlite3_bind_text(sqlite, index, $0.assumingMemoryBound(to: CChar.self), Int32(bytes.count), sqliteTransient) }
+                    ?? sqlite3_bind_text(sqlite, index, "", 0, sqliteTransient)
+            case .blob(let bytes):
+                code = bytes.baseAddress.map { sqlite3_bind_blob(sqlite, index, $0, Int32(bytes.count), sqliteTransient) }
+                    ?? sqlite3_bind_zeroblob(sqlite, index, 0)
+            }
+            guard code == SQLITE_OK else { throw BridgeError(message: "could not bind parameter \(index) (SQLite code \(code))") }
+        }
+    }
+
     /// Binds one text, copied by SQLite; answers SQLite's result code.
     private static func bindText(_ text: String, at index: Int32, to sqlite: SQLiteStatement) -> Int32 {
         var text = text
@@ -131,6 +155,27 @@ enum SQLBridge {
         }.forEach {}
         out.append(UInt8(ascii: "]"))
         return Data(out)
+    }
+
+    /// The statement's rows as ABI 1.3's cells, in SQLite's own types: no JSON, no base64.
+    static func rows(of statement: Statement) throws -> RowsBuilder {
+        var rows = RowsBuilder()
+        rows.setColumns(statement.columnNames)
+        let count = Int32(rows.columnCount)
+        try ColumnCursor(statement) { sqlite in
+            for column in 0..<count {
+                switch sqlite3_column_type(sqlite, column) {
+                case SQLITE_NULL: rows.appendNull()
+                case SQLITE_INTEGER: rows.appendInteger(sqlite3_column_int64(sqlite, column))
+                case SQLITE_FLOAT: rows.appendReal(sqlite3_column_double(sqlite, column))
+                case SQLITE_BLOB:
+                    rows.appendBlob(UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, column), count: Int(sqlite3_column_bytes(sqlite, column))))
+                default:
+                    rows.appendText(UnsafeRawBufferPointer(start: sqlite3_column_text(sqlite, column), count: Int(sqlite3_column_bytes(sqlite, column))))
+                }
+            }
+        }.forEach {}
+        return rows
     }
 
     private static func append(column: Int32, of sqlite: SQLiteStatement, to out: inout [UInt8]) {

@@ -28,6 +28,23 @@ final class SQLiteSession: StorageSession {
         }
     }
 
+    func query(_ sql: String, values: StatementValues) throws -> RowsBuilder {
+        try Self.mapped {
+            let statement = try db.cachedStatement(sql: sql)
+            try SQLBridge.bind(values, to: statement)
+            return try SQLBridge.rows(of: statement)
+        }
+    }
+
+    func execute(_ sql: String, values: StatementValues) throws -> StorageChanges {
+        try Self.mapped {
+            let statement = try db.cachedStatement(sql: sql)
+            try SQLBridge.bind(values, to: statement)
+            try statement.execute()
+            return StorageChanges(changes: db.changesCount, lastInsertRowID: db.lastInsertedRowID)
+        }
+    }
+
     func savepoint(_ action: SavepointAction, named name: String) throws {
         // Prepared once per connection too: GRDB's `inSavepoint` parses its statements on every
         // call, which is measurable at thousands of calls a second.

@@ -4,13 +4,17 @@ import StelltronPluginKit
 
 /// One database connection during one call scope: everything a plugin's storage calls, the host's
 /// own services and the call scopes' savepoints need, in the ABI's terms (SQL with `?`
-/// placeholders, JSON parameters in, JSON rows out). SQLite (`SQLiteSession`) and PostgreSQL
+/// placeholders, JSON parameters in and JSON rows out, or since ABI 1.3 typed values both ways). SQLite (`SQLiteSession`) and PostgreSQL
 /// (`PostgresSession`) implement it; no plugin knows which one it runs on.
 public protocol StorageSession: AnyObject {
     /// Runs a statement and answers its rows as `[{"column": value, ...}, ...]`.
     func query(_ sql: String, parametersJSON: Data) throws -> Data
     /// Runs a writing statement inside the current transaction.
     func execute(_ sql: String, parametersJSON: Data) throws -> StorageChanges
+    /// `query` with typed parameters, its rows as cells (ABI 1.3's `storage_query_values`).
+    func query(_ sql: String, values: StatementValues) throws -> RowsBuilder
+    /// `execute` with typed parameters (ABI 1.3's `storage_exec_values`).
+    func execute(_ sql: String, values: StatementValues) throws -> StorageChanges
     /// The host's savepoints around each call and nested service call (never a plugin's).
     func savepoint(_ action: SavepointAction, named name: String) throws
     /// False once the engine rolled the whole transaction back on its own (an I/O error, a full

@@ -23,6 +23,7 @@ final class ProbePlugin: StelltronPlugin {
             Route(.get, "/api/v1/probe/hook-later", access: .public, mode: .read),
             Route(.get, "/api/v1/probe/thread/:sleep_ms", access: .public, mode: .read),
             Route(.get, "/api/v1/probe/busy/:busy_ms", access: .public, mode: .read),
+            Route(.post, "/api/v1/probe/cells", access: .public, mode: .write),
         ],
         services: [
             Service("probe.add", writes: true, summary: "add to a counter; fails when asked"),
@@ -32,6 +33,7 @@ final class ProbePlugin: StelltronPlugin {
         migrations: [
             Migration("001_counters", "CREATE TABLE probe_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"),
             Migration("002_seen", "CREATE TABLE probe_seen (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL)"),
+            Migration("003_cells", "CREATE TABLE probe_cells (id INTEGER PRIMARY KEY AUTOINCREMENT, i INTEGER, r REAL, t TEXT)"),
         ],
         subscriptions: ["probe.incremented"],
         hookPoints: [.init("probe.factor", signature: "double(double)", summary: "scales the hook route's number")],
@@ -97,6 +99,23 @@ final class ProbePlugin: StelltronPlugin {
             // Linux names threads in /proc (pthread_getname_np is not in Swift's Glibc module).
             let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
             return try .json(["thread": name.trimmingCharacters(in: .whitespacesAndNewlines)])
+        case "/api/v1/probe/cells":
+            // Stores one row through the typed calls (ABI 1.3), then reads every row three ways:
+            // typed, through the JSON call, and decoded. The kit promises the first two equal.
+            struct Cell: Codable {
+                let i: Int64?
+                let r: Double?
+                let t: String?
+            }
+            let input = try request.decode(Cell.self)
+            let stored = try host.execute("INSERT INTO probe_cells (i, r, t) VALUES (?, ?, ?)",
+                                          [input.i.map(SQLParameter.int) ?? .null, input.r.map(SQLParameter.double) ?? .null, input.t.map(SQLParameter.text) ?? .null])
+            let select = "SELECT i, r, t FROM probe_cells ORDER BY id"
+            let typed = JSONValue.array(try host.query(select).map(JSONValue.object))
+            let json = try JSONValue.parse(try host.queryJSON(select))
+            let decoded = try host.query(Cell.self, select)
+            return try .json(["changes": .int(Int64(stored.changes)), "same": .bool(typed == json), "typed": typed, "json": json,
+                              "decoded": JSONCoding.value(of: decoded)] as [String: JSONValue])
         case "/api/v1/probe/whoami":
             let user = try request.requireUser()
             return try .json(["id": user.id, "role": user.role])

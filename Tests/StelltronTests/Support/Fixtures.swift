@@ -11,12 +11,12 @@ enum Fixtures {
 
     static var probeLibrary: String { BuildProducts.library("StelltronFixtureProbe") }
 
-    /// Compiles `Tests/Fixtures/CPlugins/fixture_plugin.c` with `defines` into a fresh `.so` (the
+    /// Compiles `Tests/Fixtures/CPlugins/<source>` with `defines` into a fresh `.so` (the
     /// loader never reloads a path, so every build gets its own file name).
-    static func cPlugin(_ defines: [String]) throws -> String {
+    static func cPlugin(_ defines: [String], source: String = "fixture_plugin.c") throws -> String {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("stelltron-cfixture-\(UUID().uuidString.prefix(8)).so").path
-        let source = repositoryRoot.appendingPathComponent("Tests/Fixtures/CPlugins/fixture_plugin.c").path
+        let source = repositoryRoot.appendingPathComponent("Tests/Fixtures/CPlugins/\(source)").path
         let include = repositoryRoot.appendingPathComponent("Sources/PluginAPI/C/include").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

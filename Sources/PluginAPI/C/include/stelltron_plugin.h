@@ -1,5 +1,5 @@
 /*
- * stelltron_plugin.h — the Stelltron plugin ABI, version 1.2.
+ * stelltron_plugin.h — the Stelltron plugin ABI, version 1.3.
  *
  * This header is the whole contract between the Stelltron host and a plugin. It depends on the C
  * standard library only, so a plugin can be written in C, Swift, Rust or Zig. Everything that
@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define STL_ABI_MAJOR 1u
-#define STL_ABI_MINOR 2u
+#define STL_ABI_MINOR 3u
 #define STL_ENTRY_SYMBOL "stl_plugin_entry"
 
 /* ---- Status codes (errors are values) --------------------------------------------------------
@@ -91,6 +91,37 @@ typedef struct stl_host_ctx stl_host_ctx;
 #define STL_LOG_INFO    1
 #define STL_LOG_WARNING 2
 #define STL_LOG_ERROR   3
+
+/* ---- Typed statement values (ABI 1.3) ---------------------------------------------------------
+ * A parameter bound to a `?`, or one cell of a row, without JSON either way: the storage calls of
+ * a hot route spent more time writing and parsing JSON than running their statements. A plain
+ * value like stl_str (no struct_size): its layout is fixed for the life of the major version. */
+#define STL_VALUE_NULL    0
+#define STL_VALUE_INTEGER 1  /* `integer` */
+#define STL_VALUE_REAL    2  /* `real`; parameters must be finite */
+#define STL_VALUE_TEXT    3  /* `bytes`, UTF-8 (cells the host passes are also NUL-terminated) */
+#define STL_VALUE_BLOB    4  /* `bytes` */
+
+typedef struct stl_value {
+    int32_t type;          /* STL_VALUE_* */
+    uint32_t reserved0;    /* zero */
+    int64_t integer;
+    double real;
+    stl_bytes_view bytes;  /* borrowed: a parameter's during the call; a cell's until free_rows */
+} stl_value;
+
+/* The rows of one statement, filled by the host: `values` holds row_count * column_count cells,
+ * row after row, in the statement's column order. Every pointer stays valid until the plugin
+ * passes the rows to stl_host_api.free_rows (once). Column types are SQLite's on both engines:
+ * on PostgreSQL a boolean is an INTEGER 1/0, an integral numeric an INTEGER, a bytea a BLOB. */
+typedef struct stl_rows {
+    uint32_t struct_size;    /* set by the host */
+    uint32_t column_count;
+    size_t row_count;
+    const stl_str *columns;  /* column_count names */
+    const stl_value *values;
+    void *host_owned;        /* the host's; do not touch */
+} stl_rows;
 
 /* ---- The host table -------------------------------------------------------------------------
  * Passed to `create`. Lifetime: until `destroy` returns (the plugin may keep the pointer).
@@ -149,6 +180,24 @@ typedef struct stl_host_api {
      * the life of the process; call it with the declared signature. STL_ERR_NOT_FOUND when nothing
      * is bound (use the built-in rule); STL_ERR_FORBIDDEN outside create. */
     stl_status (*hook_function)(stl_host_ctx *ctx, stl_str name, void **function);
+
+    /* ---- ABI 1.3: check struct_size before reading (STL_HOST_API_SIZE_V1_3) ---- */
+
+    /* [ctx-thread] storage_query with typed parameters and rows: `params` holds `param_count`
+     * values (borrowed, during the call), as many as the statement's `?`. On STL_OK, *rows holds
+     * the rows (release them with free_rows) and *err is left empty; otherwise *err holds the
+     * message (free it) and *rows is empty. Statuses as storage_query's. */
+    stl_status (*storage_query_values)(stl_host_ctx *ctx, stl_str sql, const stl_value *params, size_t param_count,
+                                       stl_rows *rows, stl_host_bytes *err);
+
+    /* [ctx-thread] storage_exec with typed parameters: on STL_OK, *changes and *last_insert_rowid
+     * (0 on PostgreSQL: read generated keys with RETURNING) and *err is left empty; otherwise *err
+     * holds the message. Statuses as storage_exec's. */
+    stl_status (*storage_exec_values)(stl_host_ctx *ctx, stl_str sql, const stl_value *params, size_t param_count,
+                                      int64_t *changes, int64_t *last_insert_rowid, stl_host_bytes *err);
+
+    /* [any-thread] Release rows storage_query_values filled; safe on empty rows. `ctx` may be NULL. */
+    void (*free_rows)(stl_host_ctx *ctx, stl_rows *rows);
 } stl_host_api;
 
 /* ---- Declarations a plugin makes ------------------------------------------------------------
@@ -307,6 +356,9 @@ typedef const stl_plugin_descriptor *(*stl_plugin_entry_fn)(uint32_t host_abi_ma
 #define STL_DESCRIPTOR_MIN_SIZE_V1 (offsetof(stl_plugin_descriptor, free_bytes) + sizeof(void (*)(stl_plugin_bytes)))
 #define STL_DESCRIPTOR_SIZE_V1_1 (offsetof(stl_plugin_descriptor, slot_use_count) + sizeof(size_t))
 #define STL_HOST_API_SIZE_V1_1 (offsetof(stl_host_api, hook_function) + sizeof(void *))
+/* A host table this large has the typed statements of 1.3 (storage_query_values, storage_exec_values,
+ * free_rows). */
+#define STL_HOST_API_SIZE_V1_3 (offsetof(stl_host_api, free_rows) + sizeof(void *))
 
 #ifdef __cplusplus
 }

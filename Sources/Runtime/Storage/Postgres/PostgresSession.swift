@@ -36,6 +36,15 @@ final class PostgresSession: StorageSession {
         return StorageChanges(changes: result.metadata.rows ?? 0, lastInsertRowID: 0)
     }
 
+    func query(_ sql: String, values: StatementValues) throws -> RowsBuilder {
+        try PostgresRows.cells(try run(sql) { try PostgresParameters.bind(values, expected: $0) }.rows)
+    }
+
+    func execute(_ sql: String, values: StatementValues) throws -> StorageChanges {
+        let result = try run(sql) { try PostgresParameters.bind(values, expected: $0) }
+        return StorageChanges(changes: result.metadata.rows ?? 0, lastInsertRowID: 0)
+    }
+
     func script(of migration: PluginDeclaration.Migration) -> String {
         migration.postgresSQL ?? migration.sql
     }
@@ -80,13 +89,19 @@ final class PostgresSession: StorageSession {
     }
 
     private func run(_ sql: String, parametersJSON: Data) throws -> PostgresQueryResult {
+        try run(sql) { try PostgresParameters.bind(parametersJSON, expected: $0) }
+    }
+
+    /// Translates `sql` (once per statement) and runs it with the bindings `bind` makes for its
+    /// number of placeholders.
+    private func run(_ sql: String, binding bind: (Int) throws -> PostgresBindings) throws -> PostgresQueryResult {
         let translated: PostgresDialect.Translated
         do {
             translated = try dialect.translated(sql)
         } catch let error as PostgresDialect.Untranslatable {
             throw StorageFailure(kind: .statement, message: "\(error.message) (in: \(sql.prefix(120)))")
         }
-        let binds = try PostgresParameters.bind(parametersJSON, expected: translated.parameterCount)
+        let binds = try bind(translated.parameterCount)
         return try wait(connection.query(PostgresQuery(unsafeSQL: translated.sql, binds: binds), logger: logger))
     }
 
@@ -125,6 +140,22 @@ enum PostgresParameters {
             case .bool(let value): binds.append(UntypedText(value ? "1" : "0"))
             case .string(let value): binds.append(UntypedText(value))
             case .array, .object: throw StorageFailure(kind: .parameters, message: StorageParameters.shape)
+            }
+        }
+        return binds
+    }
+
+    /// ABI 1.3's typed values, bound as the JSON ones are; a blob as `bytea`.
+    static func bind(_ values: StatementValues, expected: Int) throws -> PostgresBindings {
+        try values.check(expected: expected)
+        var binds = PostgresBindings(capacity: values.values.count)
+        for value in values.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let value): binds.append(value)
+            case .real(let value): binds.append(value)
+            case .text(let bytes): binds.append(UntypedText(String(decoding: bytes, as: UTF8.self)))
+            case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
             }
         }
         return binds
