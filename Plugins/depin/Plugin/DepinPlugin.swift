@@ -80,7 +80,7 @@ final class DepinPlugin: StelltronPlugin {
             struct User: Decodable { let role: String }
             let user = try host.call("host.users.set_role", Promotion(id: caller.id, role: "NetworkNodeOperator", location: input.location), as: User.self)
             let id = try host.nextValue(of: "id", in: "depin_network_nodes")
-            let now = host.now().formatted(.iso8601)
+            let now = Timestamp.iso8601(host.now())
             try host.execute("INSERT INTO depin_network_nodes (id, operator_id, location, registered_at) VALUES (?, ?, ?, ?)",
                              [.int(id), .text(caller.id), .text(input.location), .text(now)])
             return try .json(["id": .int(id), "operator_id": .string(caller.id), "location": .string(input.location),
@@ -236,8 +236,8 @@ final class DepinPlugin: StelltronPlugin {
                 "uptime_seconds": row["uptime_seconds"] ?? .null, "reliability": row["reliability"] ?? .null,
                 "kwh_routed": row["kwh_routed"] ?? .null, "total_rewards": .double(Double(row["rewards_micro"]?.int64Value ?? 0) / 1e6),
                 "online": .bool(Int64(host.now().timeIntervalSince1970 * 1000) - lastSeen <= 600_000),
-                "last_seen": .string(Date(timeIntervalSince1970: Double(lastSeen) / 1000).formatted(.iso8601)),
-                "registered_at": .string(Date(timeIntervalSince1970: Double(row["registered_ms"]?.int64Value ?? 0) / 1000).formatted(.iso8601))]
+                "last_seen": .string(Timestamp.iso8601(Date(timeIntervalSince1970: Double(lastSeen) / 1000))),
+                "registered_at": .string(Timestamp.iso8601(Date(timeIntervalSince1970: Double(row["registered_ms"]?.int64Value ?? 0) / 1000)))]
     }
 }
 

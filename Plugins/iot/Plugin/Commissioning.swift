@@ -50,7 +50,7 @@ struct Commissioning {
                 rated_kw = excluded.rated_kw, commissioned_ms = excluded.commissioned_ms, commissioned_by = excluded.commissioned_by,
                 claimed_ms = CASE WHEN excluded.owner_id IS NULL THEN NULL ELSE COALESCE(iot_devices.claimed_ms, excluded.claimed_ms) END,
                 energy_until_ms = excluded.energy_until_ms
-            """, [.text(order.device_id), param(owner), .text(host.now().formatted(.iso8601)), .text(key), .double(order.rated_kw),
+            """, [.text(order.device_id), param(owner), .text(Timestamp.iso8601(host.now())), .text(key), .double(order.rated_kw),
                   .int(now), .text(operatorID), owner == nil ? .null : .int(now), .int(now)])
         host.log(.info, "device \(order.device_id) commissioned by \(operatorID) at \(order.rated_kw) kW")
         guard let device = try Devices(host: host, policy: policy).find(order.device_id) else {

@@ -71,7 +71,7 @@ struct Devices {
         try host.execute("""
             INSERT INTO iot_devices (device_id, status, last_seen_ms, registered_at) VALUES (?, 'online', ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET status = 'online', last_seen_ms = excluded.last_seen_ms
-            """, [.text(deviceID), .int(now), .text(host.now().formatted(.iso8601))])
+            """, [.text(deviceID), .int(now), .text(Timestamp.iso8601(host.now()))])
     }
 
     /// Registers a new device id for `owner` (optionally with a key pair: issued here, or the
@@ -123,7 +123,7 @@ struct Devices {
                 device_type = CASE WHEN ? = 1 THEN excluded.device_type ELSE iot_devices.device_type END,
                 location = CASE WHEN ? = 1 THEN excluded.location ELSE iot_devices.location END,
                 public_key = excluded.public_key, claimed_ms = COALESCE(iot_devices.claimed_ms, excluded.claimed_ms)
-            """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(host.now().formatted(.iso8601)),
+            """, [.text(deviceID), .text(owner), .text(type), .text(location), .text(Timestamp.iso8601(host.now())),
                   param(publicKey), .int(now), .int(input.device_type == nil ? 0 : 1), .int(input.location == nil ? 0 : 1)])
         guard var device = try list(owner: owner).first(where: { $0.device_id == deviceID }) else {
             throw PluginError.internalError("device \(deviceID) vanished after registration")
@@ -165,7 +165,7 @@ struct Devices {
             device_type: row["device_type"]?.stringValue ?? "", location: row["location"]?.stringValue ?? "",
             status: row["status"]?.stringValue ?? "", battery_level: row["battery_level"]?.doubleValue,
             online: seen > 0 && now - seen <= 120_000,
-            last_seen: seen > 0 ? Date(timeIntervalSince1970: Double(seen) / 1000).formatted(.iso8601) : nil,
+            last_seen: seen > 0 ? Timestamp.iso8601(Date(timeIntervalSince1970: Double(seen) / 1000)) : nil,
             registered_at: row["registered_at"]?.stringValue ?? "", device_key: nil,
             signed_posts: row["public_key"]?.stringValue != nil, public_key: row["public_key"]?.stringValue,
             commissioned: row["commissioned_ms"]?.int64Value != nil, rated_kw: row["rated_kw"]?.doubleValue)

@@ -105,7 +105,7 @@ struct EnergyReports {
             _ = try EnergyWindow.check(kwh: report.kwh_transferred, durationSeconds: report.duration_seconds, ratedKW: device.rated_kw,
                                        previousEndMs: device.energy_until_ms ?? now, nowMs: now)
         } catch EnergyWindow.Refusal.overlaps(let previousEnd) {
-            let end = Date(timeIntervalSince1970: Double(previousEnd) / 1000).formatted(.iso8601)
+            let end = Timestamp.iso8601(Date(timeIntervalSince1970: Double(previousEnd) / 1000))
             throw PluginError.conflict("the report overlaps energy already credited to device \(report.device_id) (until \(end)): duration_seconds reaches too far back")
         } catch EnergyWindow.Refusal.exceedsRating(let maxKWh, let seconds) {
             throw PluginError.badRequest(String(format: "%.4f kWh in %.0f s exceeds the %.3g kW rating of device %@ (at most %.4f kWh)",

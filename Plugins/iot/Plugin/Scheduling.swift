@@ -154,7 +154,7 @@ struct Scheduling {
             [
                 "device_id": .string(deviceID), "uid": row["uid"] ?? .null, "ip": row["ip"] ?? .null, "voltage": row["voltage"] ?? .null,
                 "soc": row["soc"] ?? .null, "state": row["state"] ?? .null, "action": row["action"] ?? "idle",
-                "last_seen": .string(Date(timeIntervalSince1970: Double(row["last_seen_ms"]?.int64Value ?? 0) / 1000).formatted(.iso8601)),
+                "last_seen": .string(Timestamp.iso8601(Date(timeIntervalSince1970: Double(row["last_seen_ms"]?.int64Value ?? 0) / 1000))),
             ]
         })
     }

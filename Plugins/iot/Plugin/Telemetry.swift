@@ -97,7 +97,7 @@ struct Telemetry {
                 battery_level = COALESCE(excluded.battery_level, iot_devices.battery_level), voltage = COALESCE(excluded.voltage, iot_devices.voltage),
                 state = COALESCE(excluded.state, iot_devices.state), source = COALESCE(excluded.source, iot_devices.source),
                 reported_at = COALESCE(excluded.reported_at, iot_devices.reported_at)
-            """, [.text(ping.device_id), .int(now), .text(host.now().formatted(.iso8601)), param(ping.battery_level),
+            """, [.text(ping.device_id), .int(now), .text(Timestamp.iso8601(host.now())), param(ping.battery_level),
                   param(ping.voltage), param(ping.state), param(ping.source), param(ping.timestamp)])
         let details = ping.nodes_detail ?? []
         let nodes = details.map { NodeReport(uid: $0.uid, ip: $0.ip, voltage: $0.voltage, soc: $0.soc, state: $0.state) }

@@ -74,7 +74,7 @@ struct Journal {
         let detailsJSON = String(decoding: try JSONCoding.encode(details), as: UTF8.self)
         var entry = JournalEntry(
             seq: seq, kind: kind, debit: debit, credit: credit, amountMicro: amount, reference: reference, memo: memo,
-            details: detailsJSON, createdAt: host.now().formatted(.iso8601),
+            details: detailsJSON, createdAt: Timestamp.iso8601(host.now()),
             prevHash: head?["hash"]?.stringValue ?? EntryHasher.genesis)
         entry.hash = EntryHasher.hash(entry)
         try host.execute("""

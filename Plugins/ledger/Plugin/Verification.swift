@@ -61,7 +61,7 @@ struct Verification: Encodable {
             INSERT INTO ledger_checkpoint (id, seq, hash, balances, checked_at) VALUES (1, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, balances = excluded.balances, checked_at = excluded.checked_at
             """, [.int(reached.seq), .text(reached.hash), .text(String(decoding: try JSONCoding.encode(reached.balances), as: UTF8.self)),
-                  .text(host.now().formatted(.iso8601))])
+                  .text(Timestamp.iso8601(host.now()))])
     }
 
     /// Re-hashes from `start`: answers the verdict (nil when `maxEntries` stopped it before the

@@ -11,7 +11,7 @@ enum AuthEndpoints {
         router.on(.challenge) { request, _ -> Response in
             let input = try await decode(ChallengeRequest.self, request, limit: bodyLimit)
             let challenge = try await auth.challenge(for: input.wallet_address)
-            return try json(.ok, ["message": challenge.message, "expires_at": Timestamps.iso8601(challenge.expiresAt)])
+            return try json(.ok, ["message": challenge.message, "expires_at": Timestamp.iso8601(challenge.expiresAt)])
         }
         router.on(.signup) { request, _ -> Response in
             let (user, created) = try await auth.signUp(try await decode(AuthService.Proof.self, request, limit: bodyLimit))

@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import StelltronPluginKit
 
 /// `GET /ws/market`: a WebSocket that greets the client, then forwards every committed `trade`
 /// and `price_tick` event as a JSON text message (`{"timestamp","type","payload"}`). Each client
@@ -59,7 +60,7 @@ enum MarketFeed {
             }
             let subscription = runtime.hub.subscribe()
             defer { runtime.hub.unsubscribe(subscription.id) }
-            let welcome = "{\"type\":\"welcome\",\"message\":\"connected to the Stelltron market feed\",\"timestamp\":\"\(Date().formatted(.iso8601))\"}"
+            let welcome = "{\"type\":\"welcome\",\"message\":\"connected to the Stelltron market feed\",\"timestamp\":\"\(Timestamp.iso8601(Date()))\"}"
             try await outbound.write(.text(welcome))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The client's side: nothing to act on, but its end (close) ends the feed.

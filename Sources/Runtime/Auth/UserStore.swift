@@ -52,7 +52,7 @@ public enum UserStore {
     public static func signUp(_ address: String, at date: Date, in session: StorageSession) throws -> (user: User, created: Bool) {
         if let existing = try find(address, in: session) { return (existing, false) }
         let user = User(id: address, wallet_address: address, role: Role.recipient.rawValue,
-                        location: "", kyc_status: "pending", created_at: Timestamps.iso8601(date))
+                        location: "", kyc_status: "pending", created_at: Timestamp.iso8601(date))
         try session.run(
             "INSERT INTO host_users (\(columns)) VALUES (?, ?, ?, ?, ?, ?)",
             [.string(user.id), .string(user.wallet_address), .string(user.role), .string(user.location), .string(user.kyc_status), .string(user.created_at)])
@@ -82,18 +82,11 @@ public enum UserStore {
             INSERT INTO host_users (\(columns)) VALUES (?, ?, ?, '', 'pending', ?)
             ON CONFLICT(id) DO UPDATE SET role = excluded.role
             """,
-            [.string(id), .string(id), .string(role), .string(Timestamps.iso8601(date))])
+            [.string(id), .string(id), .string(role), .string(Timestamp.iso8601(date))])
         return try find(id, in: session)!
     }
 
     public static func count(in session: StorageSession) throws -> Int {
         Int(try session.rows("SELECT COUNT(*) AS n FROM host_users").first?["n"]?.int64Value ?? 0)
-    }
-}
-
-/// The API's timestamp form: `2026-02-23T09:56:48Z`.
-public enum Timestamps {
-    public static func iso8601(_ date: Date) -> String {
-        date.formatted(.iso8601)
     }
 }

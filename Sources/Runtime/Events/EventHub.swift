@@ -125,7 +125,7 @@ public final class EventHub: @unchecked Sendable {
 
     /// The SSE `data:` JSON of an event, as every subscriber receives it.
     public static func frame(type: String, payloadJSON: Data, at date: Date) -> String {
-        "{\"timestamp\":\"\(timestamp(date))\",\"type\":\(JSONWriter.quoted(type)),\"payload\":\(String(decoding: payloadJSON, as: UTF8.self))}"
+        "{\"timestamp\":\"\(Timestamp.iso8601(date))\",\"type\":\(JSONWriter.quoted(type)),\"payload\":\(String(decoding: payloadJSON, as: UTF8.self))}"
     }
 
     /// Publishes one event, numbered here, to every subscriber without waiting for any of them.
@@ -211,9 +211,5 @@ public final class EventHub: @unchecked Sendable {
     static func isValidType(_ type: String) -> Bool {
         guard (1...64).contains(type.utf8.count), let first = type.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
         return type.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "." }
-    }
-
-    private static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601)
     }
 }

@@ -70,7 +70,7 @@ public struct ServerLogHandler: LogHandler {
     /// One JSON object, without the newline.
     static func jsonLine(level: Logger.Level, label: String, metadata: Logger.Metadata, message: String) -> Data {
         var fields: [String: JSONValue] = [
-            "timestamp": .string(Date().formatted(.iso8601)), "level": .string(level.rawValue),
+            "timestamp": .string(Timestamp.iso8601(Date())), "level": .string(level.rawValue),
             "label": .string(label), "message": .string(message),
         ]
         for (key, value) in metadata {

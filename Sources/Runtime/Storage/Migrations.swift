@@ -1,5 +1,6 @@
 import CSodium
 import Foundation
+import StelltronPluginKit
 
 /// Applies a plugin's pending migrations, all of them in one write transaction, and records each
 /// with the SHA-256 of its SQL. A migration that shipped is never edited (ABI.md): one whose SQL no
@@ -41,7 +42,7 @@ enum Migrations {
                     throw PluginLoadError(file: file, "migration \(migration.id) failed: \(failure.message)")
                 }
                 try session.run("INSERT INTO host_migrations (plugin_id, migration_id, applied_at, checksum) VALUES (?, ?, ?, ?)",
-                                [.string(plugin), .string(migration.id), .string(Timestamps.iso8601(Date())), .string(checksum)])
+                                [.string(plugin), .string(migration.id), .string(Timestamp.iso8601(Date())), .string(checksum)])
                 applied.append(migration.id)
             }
             let tablesAfter = try session.tableNames()
