@@ -140,6 +140,9 @@ struct InlineRequestTests {
             try channel.writeInbound(HTTPRequestPart.head(get("/health")))
             try channel.writeInbound(HTTPRequestPart.end(nil))
             #expect(try passedOn(channel).isEmpty)
+            // The answer is written now and flushed once the loop's tick is over (`LoopFlushBatch`).
+            #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
+            channel.embeddedEventLoop.run()
             guard case .head(let head)? = try channel.readOutbound(as: HTTPResponsePart.self) else {
                 Issue.record("no inline response head")
                 return
@@ -160,6 +163,38 @@ struct InlineRequestTests {
             try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{}")))
             try channel.writeInbound(HTTPRequestPart.end(nil))
             #expect(try passedOn(channel) == ["GET /health", "body", "end"])
+        }
+    }
+
+    /// Answers written during one tick of a loop leave together once the tick is over, on every
+    /// channel of that loop, and a loop's tick flushes only its own channels (test loops share a
+    /// thread; a server's do not).
+    @Test func answersOfOneTickAreFlushedTogetherAfterIt() async throws {
+        try await withHost { host in
+            let loop = EmbeddedEventLoop(), other = EmbeddedEventLoop()
+            let channels = [EmbeddedChannel(handler: InlineRequestHandler(host.inline), loop: loop),
+                            EmbeddedChannel(handler: InlineRequestHandler(host.inline), loop: loop)]
+            let elsewhere = EmbeddedChannel(handler: InlineRequestHandler(host.inline), loop: other)
+            defer { for channel in channels + [elsewhere] { _ = try? channel.finish() } }
+            for channel in channels + [elsewhere] {
+                try channel.writeInbound(HTTPRequestPart.head(get("/health")))
+                try channel.writeInbound(HTTPRequestPart.end(nil))
+                #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil, "flushed before the tick ended")
+            }
+            loop.run()
+            for channel in channels {
+                guard case .head(let head)? = try channel.readOutbound(as: HTTPResponsePart.self) else {
+                    Issue.record("no answer after the tick")
+                    continue
+                }
+                #expect(head.status == .ok)
+            }
+            #expect(try elsewhere.readOutbound(as: HTTPResponsePart.self) == nil, "another loop's tick flushed this channel")
+            other.run()
+            guard case .head? = try elsewhere.readOutbound(as: HTTPResponsePart.self) else {
+                Issue.record("no answer after its own loop's tick")
+                return
+            }
         }
     }
 

@@ -264,7 +264,8 @@ final class InlineRequestHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func write(_ reply: InlineRequests.Reply, context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(.head(reply.head)), promise: nil)
         context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        LoopFlushBatch.flushAfterTick(context.channel)
     }
 
     /// Hands the held request on to the router: its head and what arrived of its body.
