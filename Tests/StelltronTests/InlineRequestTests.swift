@@ -244,6 +244,33 @@ struct InlineRequestTests {
         #expect(!inline.mayAnswer(large))
     }
 
+    /// Over a real socket, many requests in one segment — reads answered on the loop, writes
+    /// answered after their commit, the last one asking to close — get every answer, in order,
+    /// each read seeing the write before it: nothing is left unflushed at the end of a tick.
+    @Test func aPipelineOverASocketIsAnsweredWholeAndInOrder() async throws {
+        try await DomainHost.with(["ledger", "iot"], over: .live) { host in
+            let connection = try HostileClientTests.RawConnection(port: try #require(host.http.port))
+            let rounds = 30
+            var pipeline = ""
+            for round in 0..<rounds {
+                let ping = #"{"device_id":"rpi-pipe","voltage":3.9,"battery_level":50,"nodes_detail":[{"uid":"N\#(round)","voltage":3.9,"soc":50,"state":"IDLE"}]}"#
+                pipeline += "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                pipeline += "POST /iot/ping HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(ping.utf8.count)\r\n\r\n\(ping)"
+                pipeline += "GET /iot/nodes/rpi-pipe HTTP/1.1\r\nHost: x\r\n\r\n"
+            }
+            pipeline += "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            connection.send(pipeline)
+            let answers = await connection.receiveAll().components(separatedBy: "HTTP/1.1 ").dropFirst()
+            #expect(answers.count == 3 * rounds + 1)
+            #expect(answers.allSatisfy { $0.hasPrefix("200 ") }, "\(answers.filter { !$0.hasPrefix("200 ") })")
+            for (index, answer) in answers.enumerated() where index % 3 == 2 {
+                let round = index / 3
+                #expect(answer.contains(#""uid":"N\#(round)""#), "the read after ping \(round) did not see it: \(answer)")
+                #expect(!answer.contains(#""uid":"N\#(round + 1)""#), "the read after ping \(round) saw the next one")
+            }
+        }
+    }
+
     @Test func theDateHeaderIsAnIMFFixdate() {
         #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
         #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
