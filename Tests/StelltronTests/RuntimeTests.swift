@@ -126,6 +126,22 @@ struct RuntimeTests {
         #expect((body["random_hex"] as? String)?.count == 16)
     }
 
+    /// The request's strings are copied for the ABI into blocks shared by several strings
+    /// (`CStringArena`): whatever their sizes around a block's, each reaches the plugin whole.
+    @Test func requestStringsOfEverySizeReachThePluginWhole() async throws {
+        let host = try host()
+        for size in [1, 300, 511, 512, 513, 1000, 1023, 1024, 1025, 5000] {
+            let header = String(repeating: "h", count: size - 1) + "!", query = String(repeating: "q", count: size)
+            let item = String((0..<min(size, 200)).map { Character(UnicodeScalar(UInt8(97 + $0 % 26))) })
+            let answer = try await host.request("GET", "/api/v1/probe/echo/\(item)?q=\(query)", headers: ["x-probe": header])
+            let body = Fixtures.json(answer.body)
+            #expect(body["header_x_probe"] as? String == header, "header of \(size) bytes")
+            #expect(body["query_q"] as? String == query, "query of \(size) bytes")
+            #expect(body["item"] as? String == item, "path parameter of \(item.count) bytes")
+            #expect(body["route"] as? String == "/api/v1/probe/echo/:item")
+        }
+    }
+
     @Test func protectedRoutesGetTheCaller() async throws {
         let host = try host()
         let anonymous = try await host.request("POST", "/api/v1/probe/whoami", json: "{}")
