@@ -48,6 +48,14 @@ struct KitJSONRecordTests {
         }
     }
 
+    @Test func aTelemetrySummaryWritesWhatCodableWritesNullsIncluded() throws {
+        for summary in [TelemetrySummary(mean_soc: 41.5, quality: 0.93), TelemetrySummary(mean_soc: nil, quality: 1),
+                        TelemetrySummary(mean_soc: 100, quality: nil), TelemetrySummary(mean_soc: nil, quality: nil)] {
+            #expect(try bytes(summary.recordBytes) == String(decoding: try JSONValueEncoder.encodeJSON(summary), as: UTF8.self))
+        }
+        #expect(try bytes(TelemetrySummary(mean_soc: nil, quality: nil).recordBytes) == #"{"mean_soc":null,"quality":null}"#)
+    }
+
     @Test func recordsReadWhatCodableReads() throws {
         for request in Self.requests {
             let json = try JSONValueEncoder.encodeJSON(request)

@@ -108,6 +108,15 @@ final class IoTPlugin: StelltronPlugin {
         }
     }
 
+    /// Both means of `iot.telemetry_summary` in one statement (one storage call per price quote,
+    /// not two), built once: every price read asks. Quality over devices with both measures; AVG
+    /// of none is NULL, as an empty mean is nil.
+    static let telemetrySummarySQL = """
+        SELECT (SELECT AVG(soc) FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?) AS mean_soc,
+               (SELECT AVG(\(EnergyMath.qualityScoreSQL)) FROM iot_quality
+                WHERE voltage_stability IS NOT NULL AND battery_health IS NOT NULL) AS quality
+        """
+
     func callService(_ name: String, request: Data, host: PluginHost) throws -> Data {
         switch name {
         case "scheduler.decide":
@@ -116,15 +125,8 @@ final class IoTPlugin: StelltronPlugin {
             return try JSONCoding.encode(SchedulerAnswer(commands: commands))
         case "iot.telemetry_summary":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 600_000
-            // Both means in one statement (one storage call per price quote, not two). Quality over
-            // devices with both measures; AVG of none is NULL, as an empty mean is nil.
-            let means = try host.query("""
-                SELECT (SELECT AVG(soc) FROM iot_nodes WHERE soc IS NOT NULL AND last_seen_ms >= ?) AS mean_soc,
-                       (SELECT AVG(\(EnergyMath.qualityScoreSQL)) FROM iot_quality
-                        WHERE voltage_stability IS NOT NULL AND battery_health IS NOT NULL) AS quality
-                """, [.int(since)]).first
-            return try JSONCoding.encode(["mean_soc": means?["mean_soc"]?.doubleValue.map(JSONValue.double) ?? .null,
-                                          "quality": means?["quality"]?.doubleValue.map(JSONValue.double) ?? .null])
+            let means = try host.query(Self.telemetrySummarySQL, [.int(since)]).first
+            return try JSONCoding.encode(TelemetrySummary(mean_soc: means?["mean_soc"]?.doubleValue, quality: means?["quality"]?.doubleValue))
         case "iot.stats":
             let since = Int64(host.now().timeIntervalSince1970 * 1000) - 120_000
             let online = try host.query("SELECT COUNT(*) AS n FROM iot_devices WHERE last_seen_ms >= ?", [.int(since)]).first?["n"]?.int64Value ?? 0

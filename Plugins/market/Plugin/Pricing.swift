@@ -27,6 +27,9 @@ struct Pricing {
         let tx_hash: String?
     }
 
+    /// The telemetry service's request: it takes none.
+    private static let noArguments = Data("{}".utf8)
+
     /// What the IoT plugin reports about recent telemetry, if it is loaded.
     struct Telemetry: Decodable {
         var mean_soc: Double?
@@ -36,7 +39,7 @@ struct Pricing {
     func quote(record mode: String = "if_changed") throws -> Answer {
         let counts = try host.query("SELECT type, n FROM market_open_counts")
         func count(_ type: String) -> Int { Int(counts.first { $0["type"]?.stringValue == type }?["n"]?.int64Value ?? 0) }
-        let telemetry = (try? host.call("iot.telemetry_summary", [String: JSONValue](), as: Telemetry.self)) ?? Telemetry()
+        let telemetry = (try? JSONCoding.decode(Telemetry.self, from: host.callRaw("iot.telemetry_summary", Self.noArguments))) ?? Telemetry()
         let now = host.now()
         let inputs = PricingFormula.Inputs(openSells: count("sell"), openBuys: count("buy"), meanSoC: telemetry.mean_soc,
                                            quality: telemetry.quality, date: now)

@@ -220,6 +220,13 @@ public struct JSONRecordWriter {
         member(key, value.map(Int64.init))
     }
 
+    /// Writes `key: null`, for a member an answer keeps without a value (where `Codable` encodes
+    /// the nil, `encode(_:forKey:)` of an optional, rather than leaving it out).
+    public mutating func nullMember(_ key: StaticString) {
+        self.key(key)
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     public mutating func member(_ key: StaticString, _ value: Bool?) {
         guard let value else { return }
         self.key(key)
