@@ -179,6 +179,24 @@ struct KitJSONTests {
         #expect(throws: EncodingError.self) { try JSONCoding.encode([Float.infinity]) }
     }
 
+    /// JSON values, objects, arrays and lists of rows take the kit's shortcut (no encoder): the
+    /// same bytes as `JSONEncoder`, an empty list of rows included.
+    @Test func jsonValuesAndRowsEncodeWhatJSONEncoderEncodes() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func same<T: Encodable>(_ value: T) throws {
+            #expect(String(decoding: try JSONCoding.encode(value), as: UTF8.self) == String(decoding: try encoder.encode(value), as: UTF8.self))
+        }
+        let row: [String: JSONValue] = ["uid": "A/1", "soc": .double(41.5), "n": .int(-3), "ip": .null, "nested": .array([.bool(true), .object(["z": "é\""])])]
+        try same([row, ["b": .int(1), "a": .string("x\n")]])
+        try same([[String: JSONValue]]())
+        try same([JSONValue]())
+        try same([JSONValue.int(1), .string("two"), .null])
+        try same(row)
+        try same(JSONValue.object(row))
+        try same([String: JSONValue]())
+    }
+
     struct Reading: Decodable, Equatable {
         struct Node: Decodable, Equatable { var uid: String; var ip: String? }
         var device_id: String

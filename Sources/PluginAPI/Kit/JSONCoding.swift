@@ -6,10 +6,15 @@ public enum JSONCoding {
     /// Compact JSON with sorted keys and unescaped slashes: the bytes `JSONEncoder` writes with
     /// `[.sortedKeys, .withoutEscapingSlashes]`, through `JSONValueEncoder` and `JSONWriter`.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        // JSONValue trees (the usual dynamic payloads and answers) need no encoder at all.
-        if let value = value as? JSONValue { return value.jsonData }
-        if let members = value as? [String: JSONValue] { return JSONValue.object(members).jsonData }
-        if let elements = value as? [JSONValue] { return JSONValue.array(elements).jsonData }
+        // JSONValue trees (the usual dynamic payloads and answers, rows among them) need no encoder
+        // at all. Told apart by their static type: `as? [JSONValue]` casts an array element by
+        // element (most of encoding a list of rows), and succeeds for any empty array.
+        if T.self == JSONValue.self { return (value as! JSONValue).jsonData }
+        if T.self == [String: JSONValue].self { return JSONValue.object(value as! [String: JSONValue]).jsonData }
+        if T.self == [JSONValue].self { return JSONValue.array(value as! [JSONValue]).jsonData }
+        if T.self == [[String: JSONValue]].self {
+            return JSONValue.array((value as! [[String: JSONValue]]).map(JSONValue.object)).jsonData
+        }
         if let record = value as? any JSONRecordEncodable, let bytes = record.recordBytes { return Data(bytes) }
         return try JSONValueEncoder.encodeJSON(value)
     }
