@@ -109,11 +109,12 @@ public final class AuthService: Sendable {
 
     /// The user id of a valid `Bearer` token (signature, algorithm, lifetime), without storage.
     func userID(forAccessToken token: String) async throws -> String {
-        guard let claims = await tokens.verify(token, at: clock()) else {
-            throw APIError(.unauthorized, "invalid or expired access token")
-        }
+        guard let claims = await tokens.verify(token, at: clock()) else { throw Self.invalidAccessToken }
         return claims.user_id
     }
+
+    /// The refusal of a token that is malformed, tampered, signed otherwise or expired.
+    static let invalidAccessToken = APIError(.unauthorized, "invalid or expired access token")
 
     /// The caller of a `Bearer` token, with the role stored now.
     func user(forAccessToken token: String) async throws -> User {

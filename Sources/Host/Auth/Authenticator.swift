@@ -7,12 +7,21 @@ public protocol Authenticator: Sendable {
     /// the call's own scope — or throws an `APIError` (401) when the request carries no valid proof.
     func authenticate(_ request: Request, context: HostRequestContext) async throws -> Caller
 
-    /// `authenticate` when the answer is known without waiting and is a caller: what an event
-    /// loop needs to serve the request itself (`InlineRequests`). Nil sends the request the
-    /// ordinary way, to `authenticate`, which also answers every refusal.
-    func authenticateNow(_ headers: HTTPFields) -> Caller?
+    /// `authenticate`'s answer when it is known without waiting: what an event loop needs to serve
+    /// the request itself (`InlineRequests`). `.undecided` sends the request the ordinary way.
+    func authenticateNow(_ headers: HTTPFields) -> AuthenticationNow
+}
+
+/// What an authenticator knows of a request's proof without waiting for anything.
+public enum AuthenticationNow: Sendable {
+    /// The caller `authenticate` would return.
+    case caller(Caller)
+    /// The refusal `authenticate` would throw.
+    case refused(APIError)
+    /// Only `authenticate` can tell.
+    case undecided
 }
 
 extension Authenticator {
-    public func authenticateNow(_ headers: HTTPFields) -> Caller? { nil }
+    public func authenticateNow(_ headers: HTTPFields) -> AuthenticationNow { .undecided }
 }

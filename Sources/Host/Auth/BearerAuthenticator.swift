@@ -14,11 +14,24 @@ public struct BearerAuthenticator: Authenticator {
         .storedUser(id: try await auth.userID(forAccessToken: try Self.bearerToken(request)))
     }
 
-    /// A token whose signature this host checked before and that is still current; the rest —
-    /// new tokens, expired ones, malformed headers — is `authenticate`'s.
-    public func authenticateNow(_ headers: HTTPFields) -> Caller? {
-        guard let token = try? Self.bearerToken(headers), let claims = auth.tokens.verifyIfKnown(token, at: auth.clock()) ?? nil else { return nil }
-        return .storedUser(id: claims.user_id)
+    /// A token whose signature this host checked before and that is still current is its caller;
+    /// a missing or malformed header, a token whose header is not HS256 JSON and a checked one that
+    /// is no longer current are refused as `authenticate` refuses them. Only a token whose
+    /// signature was never checked here needs `authenticate` (jwt-kit's keys are asynchronous).
+    public func authenticateNow(_ headers: HTTPFields) -> AuthenticationNow {
+        let token: String
+        do {
+            token = try Self.bearerToken(headers)
+        } catch let refusal as APIError {
+            return .refused(refusal)
+        } catch {
+            return .undecided
+        }
+        switch auth.tokens.verifyIfKnown(token, at: auth.clock()) {
+        case .some(.some(let claims)): return .caller(.storedUser(id: claims.user_id))
+        case .some(.none): return .refused(AuthService.invalidAccessToken)
+        case .none: return AccessTokens.headerAlgorithm(of: token) == "HS256" ? .undecided : .refused(AuthService.invalidAccessToken)
+        }
     }
 
     static func bearerToken(_ request: Request) throws -> String {

@@ -21,7 +21,8 @@ import NIOHTTPTypes
 /// for something else than the group commit, or could be answered differently by the router,
 /// goes to the router unchanged: host routes but `/health`, chunked bodies and bodies over the
 /// limit (413), CORS (`Origin`), `Expect`, `Connection: close`, a token whose signature this
-/// process has not checked yet (and every refusal of a token), rate limits shared through the
+/// process has not checked yet (its refusals known without jwt-kit are answered here: a missing
+/// or malformed header, a token that is no JWT of ours, an expired one), rate limits shared through the
 /// database, reads on engines without calling-thread reads (PostgreSQL) or moved off the calling
 /// thread. Hosts that serve metrics answer everything through the router, whose middleware
 /// records them.
@@ -83,16 +84,21 @@ struct InlineRequests: Sendable {
         let path = uri.path
         var found: (registered: RegisteredRoute, parameters: Parameters, endpoint: String)?
         if head.method != .get || path != HostRoute.health.path {
-            guard let match = table.match(head.method, path), let registered = match.route.registered[head.method],
-                  registered.route.writes || runtime.servesOnCallingThread(registered) else { return nil }
+            guard let match = table.match(head.method, path), let registered = match.route.registered[head.method] else { return nil }
             found = (registered, match.parameters, match.route.endpointPath)
         }
         let endpoint = found?.endpoint ?? path
         var caller: Caller?
+        var refusal: APIError?
         if let found, found.registered.route.isProtected {
-            guard let known = authenticator.authenticateNow(head.headerFields) else { return nil }
-            caller = known
+            switch authenticator.authenticateNow(head.headerFields) {
+            case .caller(let known): caller = known
+            case .refused(let error): refusal = error
+            case .undecided: return nil
+            }
         }
+        // A refusal needs no read; a read is made here only where this thread may make it.
+        if let found, refusal == nil, !found.registered.route.writes, !runtime.servesOnCallingThread(found.registered) { return nil }
         let clientIP = ClientAddressMiddleware.clientIP(peer: peerIP, headers: head.headerFields, trustedProxies: trustedProxies)
         // Counts the request: from here on it is answered here, so no request is counted twice.
         let decision = limiter.map { $0.checkNow(clientIP, at: runtime.clock()) } ?? .allowed
@@ -113,6 +119,8 @@ struct InlineRequests: Sendable {
             let refusal = RateLimitMiddleware.refusal(limit: limiter.limit, retryAfter: seconds)
             return .answered(finish(.tooManyRequests, refusal.body, refusal.headers))
         }
+        // After the rate limit, as the router's middleware refuses a limited client first.
+        if let refusal { return .answered(finish(refusal.status, JSONText.error(refusal.message), refusal.headers)) }
         guard let found else { return .answered(finish(.ok, health, [:])) }
         notes.userID = caller?.id
         notes.pluginID = found.registered.plugin.id
