@@ -206,6 +206,12 @@ struct AuthHTTPTests {
                 let response = try await client.execute(uri: "/api/v1/auth/me", method: .get, headers: [.authorization: header])
                 #expect(response.status == .unauthorized, "\(header)")
             }
+            // Two Authorization fields, even both valid, are no one caller; the scheme's case is free.
+            var twice = HTTPFields()
+            twice.append(HTTPField(name: .authorization, value: "Bearer \(access)"))
+            twice.append(HTTPField(name: .authorization, value: "Bearer \(access)"))
+            #expect(try await client.execute(uri: "/api/v1/auth/me", method: .get, headers: twice).status == .unauthorized)
+            #expect(try await client.execute(uri: "/api/v1/auth/me", method: .get, headers: [.authorization: "bEaReR \(access)"]).status == .ok)
             #expect(try await get(client, "/api/v1/auth/me", token: nil).0 == .unauthorized)
             #expect(try await get(client, "/api/v1/auth/me", token: access).0 == .ok)
             clock.advance(901)
