@@ -21,20 +21,25 @@ struct AccessLogMiddleware: RouterMiddleware {
     }
 
     /// Puts the request id on the response and logs the line; also for requests the event loop
-    /// answers itself (`InlineRequests`).
+    /// answers itself (`InlineRequests`), whose logger does not name the request
+    /// (`loggerNamesRequest` false): then the line's own metadata does, under the same key.
     static func finish(_ headers: inout HTTPFields, status: HTTPResponse.Status, method: HTTPRequest.Method, path: String,
-                       since start: ContinuousClock.Instant, logger: Logger, requestID: String, clientIP: String,
-                       route: String?, notes: RequestNotes) {
+                       since start: ContinuousClock.Instant, logger: Logger, loggerNamesRequest: Bool = true,
+                       requestID: String, clientIP: String, route: String?, notes: RequestNotes) {
         headers[requestIDField] = requestID
         let elapsed = ContinuousClock.now - start
         // The metadata is an autoclosure: built only when the line is logged at all (formatting
         // it on every request cost a fifth of /health's throughput with LOG_LEVEL=warning).
         logger.info("\(method.rawValue) \(path) \(status.code)",
-                    metadata: metadata(status, elapsed, clientIP: clientIP, route: route ?? path, notes: notes))
+                    metadata: metadata(status, elapsed, clientIP: clientIP, route: route ?? path, notes: notes,
+                                       requestID: loggerNamesRequest ? nil : requestID))
     }
 
+    /// Hummingbird's key for the request id in a request's logger.
+    static let requestIDKey = "hb.request.id"
+
     private static func metadata(_ status: HTTPResponse.Status, _ elapsed: Duration, clientIP: String, route: String,
-                                 notes: RequestNotes) -> Logger.Metadata {
+                                 notes: RequestNotes, requestID: String?) -> Logger.Metadata {
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         var metadata: Logger.Metadata = [
             "ms": .string(String(format: "%.2f", milliseconds)),
@@ -44,6 +49,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         ]
         if let user = notes.userID { metadata["user"] = .string(user) }
         if let plugin = notes.pluginID { metadata["plugin"] = .string(plugin) }
+        if let requestID { metadata[requestIDKey] = .string(requestID) }
         return metadata
     }
 }
