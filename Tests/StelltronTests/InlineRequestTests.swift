@@ -119,6 +119,13 @@ struct InlineRequestTests {
             #expect(TestDatabase.postgresURL == nil ? checked?.status == .ok : checked == nil)
             clock.advance(24 * 3600 + 1)
             try await same([.authorization: "Bearer \(host.token)"], "expired")
+            // What decides "no HS256 JWT": the header's `alg`, base64url with its `-` and `_`.
+            #expect(AccessTokens.headerAlgorithm(of: host.token) == "HS256")
+            #expect(AccessTokens.headerAlgorithm(of: "eyJhbGciOiJIUzI1NiIsImsiOiI_Pz8-Pj5-fiJ9.e30.x") == "HS256")
+            #expect(AccessTokens.headerAlgorithm(of: "\(noneAlgorithm).\(payload).") == "none")
+            for malformed in ["", ".", "garbage", "e30.e30.x", "W10.e30.x", "eyJhbGciOjF9.e30.x"] {
+                #expect(AccessTokens.headerAlgorithm(of: malformed) == nil, "\(malformed)")
+            }
         }
     }
 

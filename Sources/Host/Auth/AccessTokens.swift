@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import StelltronPluginKit
 
 /// The claims of an access token: `sub` and `user_id` are the Stellar address, `role` the role at
 /// issue time (informative only: authorization always reads the stored role).
@@ -62,12 +63,24 @@ final class AccessTokens: Sendable {
     }
 
     /// The `alg` of a compact JWT's header, or nil when the header is not base64url JSON.
+    /// Byte by byte and with the kit's parser: `replacingOccurrences` and `JSONSerialization` were
+    /// 12 % of a request refused for a malformed token (BENCHMARKS.md, issue 16, fifteenth session).
     static func headerAlgorithm(of token: String) -> String? {
-        guard let header = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first else { return nil }
-        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["alg"] as? String
+        let bytes = token.utf8
+        let header = bytes[..<(bytes.firstIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex)]
+        var base64 = [UInt8]()
+        base64.reserveCapacity(header.count + 3)
+        for byte in header {
+            switch byte {
+            case UInt8(ascii: "-"): base64.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): base64.append(UInt8(ascii: "/"))
+            default: base64.append(byte)
+            }
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        guard let json = Data(base64Encoded: Data(base64)),
+              case .object(let members)? = try? JSONValue.parse(json),
+              case .string(let algorithm)? = members["alg"] else { return nil }
+        return algorithm
     }
 }
