@@ -131,7 +131,10 @@ struct InlineRequestTests {
 
     @Test func whatMightBeAnsweredDifferentlyGoesToTheRouter() async throws {
         try await withHost { host in
-            #expect(answer(host.inline, get("/no/such/path")) == nil)
+            // Paths the trie treats specially, or compares as Unicode: its to decide.
+            for path in ["/health/", "//health", "/console/", "/héalth", "/", ""] {
+                #expect(answer(host.inline, get(path)) == nil, "\(path)")
+            }
             #expect(!host.inline.mayAnswer(HTTPRequest(method: .head, scheme: nil, authority: nil, path: "/health")))
             #expect(!host.inline.mayAnswer(get("/health", [.transferEncoding: "chunked"])))
             let post = HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/health")
@@ -142,6 +145,44 @@ struct InlineRequestTests {
             #expect(!host.inline.mayAnswer(get("/health", [.contentLength: "2"])))
             #expect(host.inline.mayAnswer(get("/health")))
         }
+    }
+
+    /// A path no route of the router matches is answered 404 here, as the router answers it, for
+    /// every method; no path of a route the router holds is ever taken for one.
+    @Test func pathsNoRouteMatchesAreTheRouters404() async throws {
+        try await withHost { host in
+            let unknown = ["/no/such/path", "/api/v1/nope", "/iot/nodes", "/iot/nodes/rpi-1/extra", "/Health", "/api/v1/market/price/x",
+                           "/h%C3%A9alth", "/heal%74h"] // the trie matches the raw path, as here
+            for path in unknown {
+                let inline = try #require(answer(host.inline, get(path)), "\(path) was not answered inline")
+                let routed = try await host.http.execute(uri: path, method: .get)
+                #expect(inline.status == .notFound && routed.status == .notFound, "\(path)")
+                #expect(inline.body == Data(routed.body.readableBytesView), "\(path)")
+                #expect(inline.fields[.contentType] == routed.headers[.contentType])
+            }
+            let post = HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/no/such/path")
+            guard case .answered(let reply)? = host.inline.answer(post, body: ByteBuffer(string: "{}"), peerIP: "127.0.0.1",
+                                                                  allocator: ByteBufferAllocator(), later: { _ in }) else {
+                Issue.record("a POST to an unknown path was not answered inline")
+                return
+            }
+            #expect(reply.head.status == .notFound)
+        }
+        // Every route of the real host, its captures filled in, is the router's or a plugin's.
+        let configuration = Fixtures.configuration([
+            .init(id: "ledger", library: BuildProducts.library("StelltronLedger"), config: [:]),
+            .init(id: "market", library: BuildProducts.library("StelltronMarket"), config: [:]),
+            .init(id: "iot", library: BuildProducts.library("StelltronIoT"), config: [:]),
+        ])
+        let runtime = try await Fixtures.runtimeOffThePool(configuration)
+        let router = buildRouter(runtime: runtime, auth: try await AuthService(configuration: configuration, store: runtime.store, clock: runtime.clock))
+        let routes = router.router.routes
+        #expect(routes.count > 40)
+        for route in routes {
+            let path = "/" + route.path.components.map { $0.description.hasPrefix("{") ? "x" : $0.description }.joined(separator: "/")
+            #expect(!router.table.unrouted.nothingMatches(path), "\(route)")
+        }
+        #expect(router.table.unrouted.nothingMatches("/iot/nodes/x/y"))
     }
 
     @Test func theRateLimitCountsInlineAnswers() async throws {

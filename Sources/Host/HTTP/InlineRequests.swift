@@ -19,7 +19,8 @@ import NIOHTTPTypes
 /// The answers are the router's, made by the same host code: the route table, the authenticator,
 /// the rate limiter, the runtime's calls, the access log, the JSON shapes. Whatever needs waiting
 /// for something else than the group commit, or could be answered differently by the router,
-/// goes to the router unchanged: host routes but `/health`, chunked bodies and bodies over the
+/// goes to the router unchanged: host routes but `/health` (a path no route matches is answered
+/// 404 here, `UnroutedPaths`), chunked bodies and bodies over the
 /// limit (413), CORS (`Origin`), `Expect`, `Connection: close`, a token whose signature this
 /// process has not checked yet (its refusals known without jwt-kit are answered here: a missing
 /// or malformed header, a token that is no JWT of ours, an expired one), rate limits shared through the
@@ -83,9 +84,15 @@ struct InlineRequests: Sendable {
         let uri = URI(head.path ?? "")
         let path = uri.path
         var found: (registered: RegisteredRoute, parameters: Parameters, endpoint: String)?
+        var unrouted = false
         if head.method != .get || path != HostRoute.health.path {
-            guard let match = table.match(head.method, path), let registered = match.route.registered[head.method] else { return nil }
-            found = (registered, match.parameters, match.route.endpointPath)
+            if let match = table.match(head.method, path), let registered = match.route.registered[head.method] {
+                found = (registered, match.parameters, match.route.endpointPath)
+            } else if table.unrouted.nothingMatches(path) {
+                unrouted = true
+            } else {
+                return nil
+            }
         }
         let endpoint = found?.endpoint ?? path
         var caller: Caller?
@@ -125,6 +132,7 @@ struct InlineRequests: Sendable {
         }
         // After the rate limit, as the router's middleware refuses a limited client first.
         if let refusal { return .answered(finish(refusal.status, JSONText.error(refusal.message), refusal.headers)) }
+        if unrouted { return .answered(finish(.notFound, Self.notFound, [:])) }
         guard let found else { return .answered(finish(.ok, health, [:])) }
         notes.userID = caller?.id
         notes.pluginID = found.registered.plugin.id
@@ -151,6 +159,9 @@ struct InlineRequests: Sendable {
         }
         return served.map { .answered(answered(.success($0))) }
     }
+
+    /// The router's answer to a path none of its routes matches.
+    private static let notFound = JSONText.error(JSONErrorMiddleware.defaultMessage(.notFound))
 
     /// The request's logger, as Hummingbird makes it for the router: with the request id.
     private static func logger(_ base: Logger, requestID: String) -> Logger {

@@ -29,6 +29,8 @@ public struct PluginRouteTable: Sendable {
         let registered: [HTTPRequest.Method: RegisteredRoute]
     }
 
+    /// The paths no route of the router matches, once the router holds every route (`everyRoute`).
+    public private(set) var unrouted = UnroutedPaths.undecided
     /// Patterns without captures, by path.
     private var exact: [String: Route] = [:]
     /// Patterns with captures, by segment count; each pattern's constant segments as bytes.
@@ -51,6 +53,13 @@ public struct PluginRouteTable: Sendable {
                 parameterized[segments.count, default: []].append((constants, route))
             }
         }
+    }
+
+    /// This table, knowing which paths none of `routes` — every route of the router — matches.
+    public func knowing(everyRoute routes: [RouterPath]) -> PluginRouteTable {
+        var table = self
+        table.unrouted = UnroutedPaths(routes)
+        return table
     }
 
     /// The responder of `method` on `path` and the path's parameters, or nil for the trie to decide.

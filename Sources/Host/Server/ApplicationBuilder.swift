@@ -74,5 +74,6 @@ private func makeRouter(runtime: PluginRuntime, auth: AuthService, authenticator
         throw APIError(.upgradeRequired, "\(MarketFeed.path) is a WebSocket: send an Upgrade request", headers: [.upgrade: "websocket"])
     }
     PluginRoutes.refuseOtherMethods(on: router, HostRoute.all)
-    return HostRouter(table: pluginRoutes, router: router)
+    // Last: the router holds every route now.
+    return HostRouter(table: pluginRoutes.knowing(everyRoute: router.routes.map(\.path)), router: router)
 }
