@@ -5,7 +5,8 @@
 # medians for A and B and the ratios B/A.
 #   scripts/ab-bench.sh /path/to/old/.build/release .build/release
 # PATHS overrides the paths; "price" is the authenticated GET /api/v1/market/price, "ping" node-data
-# pings from 1 000 devices (POST /iot/ping, scripts/wrk/node-data-ping.lua). DATABASE, a
+# pings from 1 000 devices (POST /iot/ping, scripts/wrk/node-data-ping.lua); "price-bad-token" and
+# "price-no-token" the price refused (a malformed token, no Authorization). DATABASE, a
 # postgres://USER@HOST:PORT/DB URL, runs both builds on PostgreSQL: each run on a fresh database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +34,10 @@ run() { # $1 label, $2 bin
   token=$(curl -sf localhost:18282/api/v1/auth/login -d @"$scratch/proof.json" | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
   for path in $PATHS; do
     local url="http://127.0.0.1:18282$path"
-    local script=()
+    local script=() header=(-H "Authorization: Bearer $token")
     [[ $path == price ]] && url="http://127.0.0.1:18282/api/v1/market/price"
+    [[ $path == price-bad-token ]] && url="http://127.0.0.1:18282/api/v1/market/price" header=(-H "Authorization: Bearer not.a.token")
+    [[ $path == price-no-token ]] && url="http://127.0.0.1:18282/api/v1/market/price" header=()
     [[ $path == ping ]] && url="http://127.0.0.1:18282/iot/ping" script=(-s scripts/wrk/node-data-ping.lua)
     # CPU the server spent per request (user + system, all threads): steadier than req/s on a
     # machine whose neighbours come and go.
@@ -43,7 +46,7 @@ run() { # $1 label, $2 bin
     # ninth session).
     local t0 t1 c0 c1
     t0=$(awk '{print $14 + $15}' /proc/$pid/stat) c0=$(switches $pid)
-    wrk -t2 -c64 -d"$DURATION" -H "Authorization: Bearer $token" "${script[@]}" "$url" 2>/dev/null >"$scratch/wrk"
+    wrk -t2 -c64 -d"$DURATION" "${header[@]}" "${script[@]}" "$url" 2>/dev/null >"$scratch/wrk"
     t1=$(awk '{print $14 + $15}' /proc/$pid/stat) c1=$(switches $pid)
     awk -v p="$path" -v m="$1" -v cpu=$((t1 - t0)) -v cs=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
       '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %s %s %.1f %.2f\n", m, p, r, cpu / hz * 1e6 / n, cs / n}' "$scratch/wrk"
