@@ -111,7 +111,7 @@ public struct PluginRouteTable: Sendable {
 
     /// The byte ranges of a request path's segments, or nil when it has an empty one (the trie
     /// skips those) or does not start with `/`.
-    private static func byteSegments(_ path: String) -> [Range<String.UTF8View.Index>]? {
+    static func byteSegments(_ path: String) -> [Range<String.UTF8View.Index>]? {
         let bytes = path.utf8
         guard bytes.first == UInt8(ascii: "/") else { return nil }
         var segments: [Range<String.UTF8View.Index>] = []
