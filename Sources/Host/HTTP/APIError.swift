@@ -13,8 +13,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         self.headers = headers
     }
 
+    /// The answer's body, `{"error": message}`.
+    public var body: Data { JSONText.error(message) }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(status: status, body: JSONText.error(message), headers: headers)
+        JSONResponse.make(status: status, body: body, headers: headers)
     }
 }
 

@@ -24,7 +24,7 @@ public struct HostRequestContext: RequestContext, RemoteAddressRequestContext {
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
         peerIP = remoteAddress?.ipAddress ?? ""
-        requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? ""
+        requestID = source.logger[metadataKey: AccessLogMiddleware.requestIDKey]?.description ?? ""
     }
 
     /// The client's IP address: from a trusted proxy's `X-Forwarded-For`, else the socket peer's,

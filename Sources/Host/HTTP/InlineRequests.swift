@@ -131,7 +131,7 @@ struct InlineRequests: Sendable {
             return .answered(finish(.tooManyRequests, refusal.body, refusal.headers))
         }
         // After the rate limit, as the router's middleware refuses a limited client first.
-        if let refusal { return .answered(finish(refusal.status, JSONText.error(refusal.message), refusal.headers)) }
+        if let refusal { return .answered(finish(refusal.status, refusal.body, refusal.headers)) }
         if unrouted { return .answered(finish(.notFound, Self.notFound, [:])) }
         guard let found else { return .answered(finish(.ok, health, [:])) }
         notes.userID = caller?.id
