@@ -37,8 +37,9 @@ final class SlowReadRoutes: Sendable {
         let reads = ManagedAtomic<UInt32>(0)
     }
 
-    /// One read in this many is timed.
-    static let sampleInterval: UInt32 = 8
+    /// One read in this many is timed: one in 8 still cost 0.4 µs a read (`perf`, BENCHMARKS.md,
+    /// issue 16, sixteenth session), and a slow route's reads are slow again and again.
+    static let sampleInterval: UInt32 = 32
 
     private let thresholdMilliseconds: Double
     /// Route path → its timing; fixed at load, so reading it needs no lock.
