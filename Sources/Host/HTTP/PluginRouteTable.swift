@@ -67,22 +67,54 @@ public struct PluginRouteTable: Sendable {
         if let route = exact[path] {
             return route.responders[method].map { ($0, route, Parameters()) }
         }
-        // Counted before split: host routes and unknown paths pay no allocation here.
-        guard let candidates = parameterized[Self.segmentCount(path)], let segments = Self.byteSegments(path) else { return nil }
-        let bytes = path.utf8
-        for (constants, route) in candidates {
-            guard let responder = route.responders[method] else { continue }
-            let matches = zip(constants, segments).allSatisfy { constant, range in
-                constant.map { $0.elementsEqual(bytes[range]) } ?? true
+        // Counted first: host routes and unknown paths pay nothing more here.
+        guard let candidates = parameterized[Self.segmentCount(path)] else { return nil }
+        // Over the path's own UTF-8 buffer: comparing segments through `String.UTF8View`'s
+        // indices was most of this table's 0.8 µs for a wallet's balance (`stelltron-bench
+        // routing`; BENCHMARKS.md, issue 16, sixteenth session).
+        // Parameters are slices of `original`, the same storage: no string made per capture.
+        let original = path
+        var path = path
+        return path.withUTF8 { bytes in
+            guard bytes.first == UInt8(ascii: "/") else { return nil }
+            for (constants, route) in candidates {
+                guard let responder = route.responders[method], Self.matches(constants, bytes) else { continue }
+                var parameters = Parameters()
+                var start = 1
+                for key in route.captures {
+                    let end = Self.segmentEnd(bytes, from: start)
+                    if let key {
+                        let utf8 = original.utf8
+                        let lower = utf8.index(utf8.startIndex, offsetBy: start), upper = utf8.index(lower, offsetBy: end - start)
+                        parameters.append(key: key, value: Substring(utf8[lower..<upper]))
+                    }
+                    start = end + 1
+                }
+                return (responder, route, parameters)
             }
-            guard matches else { continue }
-            var parameters = Parameters()
-            for (key, range) in zip(route.captures, segments) {
-                if let key { parameters.append(key: key, value: Substring(bytes[range])) }
-            }
-            return (responder, route, parameters)
+            return nil
         }
-        return nil
+    }
+
+    /// Whether `path` (starting with `/`) has exactly `constants.count` segments, none empty, and
+    /// each constant segment equal to its pattern's; a capture (nil) takes any segment.
+    private static func matches(_ constants: [[UInt8]?], _ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 1
+        for constant in constants {
+            guard start < path.count else { return false }
+            let end = segmentEnd(path, from: start)
+            guard end > start else { return false }
+            if let constant, !constant.elementsEqual(UnsafeBufferPointer(rebasing: path[start..<end])) { return false }
+            start = end + 1
+        }
+        return start == path.count + 1
+    }
+
+    /// Where the segment starting at `start` ends: the next `/` or the path's end.
+    private static func segmentEnd(_ path: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var end = start
+        while end < path.count, path[end] != UInt8(ascii: "/") { end += 1 }
+        return end
     }
 
     /// The segments of a pattern this table can serve: constants and `:name` captures, no
