@@ -347,7 +347,7 @@ struct RuntimeTests {
     @Test func pluginsCannotEndTheHostsTransaction() async throws {
         let host = try host()
         for sql in ["COMMIT", "  -- a comment\n rollback", "/* x */ BEGIN IMMEDIATE", "SAVEPOINT s", "RELEASE s", "END",
-                    "ATTACH DATABASE ':memory:' AS other", "vacuum"] {
+                    "ATTACH DATABASE ':memory:' AS other", "vacuum", "\t\r\n\u{0B}\u{0C}CoMmIt;", "/* a */ -- b\n/**/detach other"] {
             let answer = Fixtures.json(try await host.request("POST", "/api/v1/probe/sql", json: String(decoding: try JSONSerialization.data(withJSONObject: ["sql": sql]), as: UTF8.self)).body)
             #expect(answer["kind"] as? String == "badRequest", "\(sql)")
             #expect((answer["message"] as? String)?.contains("reserved to the host") == true, "\(sql)")

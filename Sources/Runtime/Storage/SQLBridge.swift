@@ -102,30 +102,45 @@ enum SQLBridge {
     /// Statements a plugin may not run. The host owns transactions: a COMMIT or ROLLBACK inside a
     /// request would end the savepoints of every request sharing its group-commit batch. It also
     /// owns the set of database files.
-    static let hostOnlyStatements: Set<String> = ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ATTACH", "DETACH", "VACUUM"]
+    static let hostOnlyStatements = ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ATTACH", "DETACH", "VACUUM"]
+    /// `hostOnlyStatements` as bytes, for `checkAllowed`.
+    private static let hostOnlyKeywords = hostOnlyStatements.map { Array($0.utf8) }
 
-    /// Throws when `sql` starts (after spaces and comments) with a host-only statement. Runs
-    /// before every statement, so it reads bytes, not characters.
+    /// Throws when `sql` starts (after spaces and comments) with a host-only statement.
     static func checkAllowed(_ sql: String) throws {
-        var keyword = ""
-        var bytes = sql.utf8[...]
-        scan: while let byte = bytes.first {
-            switch byte {
+        var sql = sql
+        try sql.withUTF8 { try checkAllowed(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `checkAllowed` on the statement's bytes as the plugin passed them. It runs before every
+    /// statement, so it reads the buffer and makes no string: through `Substring.UTF8View`, with
+    /// the keyword upper-cased into a `String`, it was 0.5 µs of each plugin query (`perf`,
+    /// BENCHMARKS.md, issue 16, sixteenth session).
+    static func checkAllowed(_ sql: UnsafeRawBufferPointer) throws {
+        var index = 0
+        func byte(_ at: Int) -> UInt8? { at < sql.count ? sql[at] : nil }
+        scan: while let current = byte(index) {
+            switch current {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C:
-                bytes = bytes.dropFirst()
-            case UInt8(ascii: "-") where bytes.dropFirst().first == UInt8(ascii: "-"):
-                bytes = bytes.drop { $0 != UInt8(ascii: "\n") }
-            case UInt8(ascii: "/") where bytes.dropFirst().first == UInt8(ascii: "*"):
-                guard let end = bytes.indices.dropFirst(2).first(where: { bytes[$0] == UInt8(ascii: "*") && bytes.index(after: $0) < bytes.endIndex && bytes[bytes.index(after: $0)] == UInt8(ascii: "/") }) else { return }
-                bytes = bytes[bytes.index(end, offsetBy: 2)...]
+                index += 1
+            case UInt8(ascii: "-") where byte(index + 1) == UInt8(ascii: "-"):
+                while let next = byte(index), next != UInt8(ascii: "\n") { index += 1 }
+            case UInt8(ascii: "/") where byte(index + 1) == UInt8(ascii: "*"):
+                index += 2
+                while byte(index) != nil, !(byte(index) == UInt8(ascii: "*") && byte(index + 1) == UInt8(ascii: "/")) { index += 1 }
+                // An unterminated comment is no statement: SQLite refuses it.
+                guard byte(index) != nil else { return }
+                index += 2
             default:
-                keyword = String(decoding: bytes.prefix { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }.prefix(10), as: UTF8.self).uppercased()
                 break scan
             }
         }
-        if hostOnlyStatements.contains(keyword) {
-            throw BridgeError(message: "\(keyword) is reserved to the host: every request already runs in a transaction the host commits")
-        }
+        var end = index
+        while let letter = byte(end), (letter | 0x20) >= UInt8(ascii: "a"), (letter | 0x20) <= UInt8(ascii: "z") { end += 1 }
+        // `| 0x20` lowercases ASCII letters, and the keywords are upper case: `& ~0x20` raises them.
+        let keyword = sql[index..<end]
+        guard let reserved = hostOnlyKeywords.firstIndex(where: { $0.count == keyword.count && zip($0, keyword).allSatisfy { $0 == $1 & ~0x20 } }) else { return }
+        throw BridgeError(message: "\(hostOnlyStatements[reserved]) is reserved to the host: every request already runs in a transaction the host commits")
     }
 
     /// The statement's rows → `[{"column": value, ...}, ...]`, written while stepping through
