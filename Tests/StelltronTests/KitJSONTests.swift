@@ -263,7 +263,7 @@ struct KitJSONTests {
 
     /// The kit's timestamps are what Foundation's ISO 8601 style writes.
     @Test func timestampsAreFoundationsISO8601() {
-        for seconds in stride(from: -2_000_000_000.0, to: 4_000_000_000, by: 7_777_777.7) + [0, 59.999, 1_796_350_627] {
+        for seconds in stride(from: -2_000_000_000.0, to: 4_000_000_000, by: 7_777_777.7) + [0, 59.999, 1_796_350_627, 253_402_300_799] {
             let date = Date(timeIntervalSince1970: seconds)
             #expect(Timestamp.iso8601(date) == date.formatted(.iso8601), "\(seconds)")
         }
