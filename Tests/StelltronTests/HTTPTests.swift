@@ -64,6 +64,15 @@ struct HTTPTests {
             #expect(body["header_x_probe"] as? String == "on")
             #expect(body["client_ip"] as? String == "127.0.0.1")
             #expect(body["request_id"] as? String == response.headers[HTTPField.Name("X-Request-ID")!])
+            // Request ids as Hummingbird writes them (a process prefix, a 16-digit counter in
+            // hex), another for each request; answered on the event loop, here, or by the router.
+            let next = try await client.execute(uri: "/api/v1/probe/echo/x", method: .get)
+            let ids = [response, next].compactMap { $0.headers[HTTPField.Name("X-Request-ID")!] }
+            #expect(ids.count == 2 && ids[0] != ids[1], "\(ids)")
+            for id in ids {
+                #expect((17...32).contains(id.count) && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }, "\(id)")
+            }
+            #expect(ids[0].dropLast(16) == ids[1].dropLast(16), "\(ids)")
         }
     }
 

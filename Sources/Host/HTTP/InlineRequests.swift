@@ -110,7 +110,7 @@ struct InlineRequests: Sendable {
         // Counts the request: from here on it is answered here, so no request is counted twice.
         let decision = limiter.map { $0.checkNow(clientIP, at: runtime.clock()) } ?? .allowed
         guard let decision else { return nil }
-        let requestID = RequestID().description
+        let requestID = InlineRequestID.next()
         // The access line carries the request id in its own metadata: a logger copy with it set
         // cost 1.7 % of `/health` (a metadata dictionary per request; BENCHMARKS.md, issue 16,
         // fifteenth session). Only an unhandled error makes that copy.
