@@ -89,6 +89,24 @@ struct HostileClientTests {
         }
     }
 
+    /// A client that half-closes right after its request (`nc -N`, some HTTP/1.0 tools) gets its
+    /// answer: the request and the end of its input often arrive in one read, and the end must not
+    /// close the connection before the answer made on the event loop is flushed.
+    @Test func halfClosedRequestsAreAnswered() async throws {
+        try await DomainHost.with(["ledger"], over: .live) { host in
+            let port = try #require(host.http.port)
+            // On the event loop: a constant, a plugin read, a path no route matches, a bad wallet.
+            let answers = ["/health": 200, "/api/v1/ledger/balance/GCAC3AZXOEC252YUKGK2XHF5FJ6TA2XXHF3QK7WQTXOLQ4G26UL4AS2R": 200,
+                           "/no/such/path": 404, "/api/v1/ledger/balance/GABC": 400]
+            for (path, status) in answers {
+                for _ in 0..<40 {
+                    let answer = try await Self.exchange(port: port, Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                    #expect(answer.hasPrefix("HTTP/1.1 \(status) "), "\(path): \(answer.prefix(40))")
+                }
+            }
+        }
+    }
+
     /// C8: an idle keep-alive connection is closed after `idle_timeout_seconds`; an event stream
     /// with keep-alive comments is not idle.
     @Test func idleConnectionsAreClosedButLiveStreamsStay() async throws {

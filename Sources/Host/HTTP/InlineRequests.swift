@@ -272,14 +272,24 @@ final class InlineRequestHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// goes to the router with it, which answers as for any request (a 400 with the error shape).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !committing else { return wait(for: .error(error), context: context) }
+        flushAnswered(context)
         passOn(context: context)
         context.fireErrorCaught(error)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard !committing else { return wait(for: .event(event), context: context) }
+        if event as? ChannelEvent == .inputClosed { flushAnswered(context) }
         passOn(context: context)
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Flushes what was answered here before an error or the end of the client's input goes on:
+    /// either may close the connection at once, and answers wait for the tick's end to be
+    /// flushed (`LoopFlushBatch`). A request and its client's half-close read in one tick lost
+    /// their answer (`halfClosedRequestsAreAnswered`).
+    private func flushAnswered(_ context: ChannelHandlerContext) {
+        context.flush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
