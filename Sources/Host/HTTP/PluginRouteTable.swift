@@ -72,7 +72,7 @@ public struct PluginRouteTable: Sendable {
         // Over the path's own UTF-8 buffer: comparing segments through `String.UTF8View`'s
         // indices was most of this table's 0.8 µs for a wallet's balance (`stelltron-bench
         // routing`; BENCHMARKS.md, issue 16, sixteenth session).
-        // Parameters are slices of `original`, the same storage: no string made per capture.
+        // Parameters are slices of `original` (`slice`), the same storage: no string made per capture.
         let original = path
         var path = path
         return path.withUTF8 { bytes in
@@ -83,11 +83,7 @@ public struct PluginRouteTable: Sendable {
                 var start = 1
                 for key in route.captures {
                     let end = Self.segmentEnd(bytes, from: start)
-                    if let key {
-                        let utf8 = original.utf8
-                        let lower = utf8.index(utf8.startIndex, offsetBy: start), upper = utf8.index(lower, offsetBy: end - start)
-                        parameters.append(key: key, value: Substring(utf8[lower..<upper]))
-                    }
+                    if let key { parameters.append(key: key, value: Self.slice(original, start..<end)) }
                     start = end + 1
                 }
                 return (responder, route, parameters)
@@ -134,32 +130,37 @@ public struct PluginRouteTable: Sendable {
         return zip(segments, others).allSatisfy { $0.hasPrefix(":") || $1.hasPrefix(":") || $0 == $1 }
     }
 
-    /// How many segments `byteSegments` would find, if it finds any.
+    /// How many segments `segments(of:)` would find, if it finds any.
     private static func segmentCount(_ path: String) -> Int {
         var slashes = 0
         for byte in path.utf8 where byte == UInt8(ascii: "/") { slashes += 1 }
         return slashes
     }
 
-    /// The byte ranges of a request path's segments, or nil when it has an empty one (the trie
-    /// skips those) or does not start with `/`.
-    static func byteSegments(_ path: String) -> [Range<String.UTF8View.Index>]? {
-        let bytes = path.utf8
-        guard bytes.first == UInt8(ascii: "/") else { return nil }
-        var segments: [Range<String.UTF8View.Index>] = []
-        var start = bytes.index(after: bytes.startIndex)
-        var index = start
-        while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "/") {
-                guard index > start else { return nil }
-                segments.append(start..<index)
-                start = bytes.index(after: index)
-            }
-            index = bytes.index(after: index)
+    /// A request path's segments, as slices of it, or nil when it has an empty one (the trie
+    /// skips those) or does not start with `/`: the same scan as `match`, for `UnroutedPaths`.
+    static func segments(of path: String) -> [Substring]? {
+        var contiguous = path
+        let ranges = contiguous.withUTF8 { bytes -> [Range<Int>]? in
+            guard bytes.first == UInt8(ascii: "/") else { return nil }
+            var ranges: [Range<Int>] = []
+            var start = 1
+            repeat {
+                let end = segmentEnd(bytes, from: start)
+                guard end > start else { return nil }
+                ranges.append(start..<end)
+                start = end + 1
+            } while start <= bytes.count
+            return ranges
         }
-        guard start < bytes.endIndex else { return nil }
-        segments.append(start..<bytes.endIndex)
-        return segments
+        return ranges?.map { slice(path, $0) }
+    }
+
+    /// The bytes `range` of `path` (on segment boundaries, which are ASCII), sharing its storage.
+    private static func slice(_ path: String, _ range: Range<Int>) -> Substring {
+        let utf8 = path.utf8
+        let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        return Substring(utf8[lower..<utf8.index(lower, offsetBy: range.count)])
     }
 }
 

@@ -32,10 +32,8 @@ public struct UnroutedPaths: Sendable {
     public func nothingMatches(_ path: String) -> Bool {
         // ASCII only: a non-ASCII segment may equal a constant under Unicode's canonical
         // equivalence (the trie compares as `String`s) and graphemes may span a `/`.
-        let bytes = path.utf8
-        guard let patterns, bytes.allSatisfy({ $0 < 0x80 }), let ranges = PluginRouteTable.byteSegments(path) else { return false }
-        guard let candidates = patterns[ranges.count] else { return true }
-        let segments = ranges.map { Substring(bytes[$0]) }
+        guard let patterns, path.utf8.allSatisfy({ $0 < 0x80 }), let segments = PluginRouteTable.segments(of: path) else { return false }
+        guard let candidates = patterns[segments.count] else { return true }
         return !candidates.contains { pattern in zip(pattern.components, segments).allSatisfy { $0 ~= $1 } }
     }
 }
